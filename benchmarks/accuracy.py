@@ -1,0 +1,129 @@
+"""End-to-end accuracy on generated camera-like scenes: F1 per scene kind and hard condition, false
+detections per digit-free frame, and per-frame F1 on encoded clips.
+
+    python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
+    python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
+
+A detection is right when its box overlaps a true digit's ink box with IoU >= 0.5 and the digit matches.
+Scenes use MNIST *test* digits unless --pool train. Prints a table and, with --json, writes the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.scoring import Tally, score_frame
+from camrec.classifier import Classifier, resolve_model_path
+from camrec.config import load_config
+from camrec.data import load_split, resolve_data_dir
+from camrec.pipeline import Recognizer
+from camrec.sources import open_video
+from camrec.synth import HARD_CONDITIONS, HELD_OUT_DISTRACTORS, clip_scenes, make_scene, write_clip
+
+TARGETS = {"moderate": 0.98, "hard": 0.90, "empty_false_per_frame": 0.05, "clip_frame_f1": 0.97}
+
+
+def scene_groups(scenes: int) -> dict[str, list[tuple[str, str | None, tuple | None]]]:
+    """Name -> list of (kind, condition, distractors) specs."""
+    groups: dict[str, list] = {"moderate": [("moderate", None, None)] * scenes}
+    for condition in HARD_CONDITIONS:
+        groups[f"hard:{condition}"] = [("hard", condition, None)] * max(4, scenes // 4)
+    groups["empty"] = [("empty", None, None)] * scenes
+    groups["empty:held_out"] = [("empty", None, HELD_OUT_DISTRACTORS)] * max(4, scenes // 2)
+    return groups
+
+
+def score_scenes(recognizer: Recognizer, pool, seed: int, scenes: int) -> dict[str, Tally]:
+    tallies: dict[str, Tally] = {}
+    for g, (name, specs) in enumerate(scene_groups(scenes).items()):
+        tally = Tally()
+        for i, (kind, condition, distractors) in enumerate(specs):
+            extra = {"distractors": distractors} if distractors else {}
+            scene = make_scene(seed * 1_000_000 + g * 10_000 + i, pool, kind, condition, **extra)
+            found = recognizer(scene.image).detections
+            tally.add(score_frame(found.boxes, found.digits, scene.boxes, scene.digits, scene.lookalikes))
+        tallies[name] = tally
+    return tallies
+
+
+def score_clips(recognizer: Recognizer, pool, seed: int, clips: int, frames: int) -> dict[str, float]:
+    """Per-frame F1 (mean over frames) on clips written as H.264 .mp4 and MJPEG .avi, then decoded."""
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for suffix in (".mp4", ".avi"):
+            per_frame = []
+            for c in range(clips):
+                path = Path(folder) / f"clip{c}{suffix}"
+                truth = write_clip(path, clip_scenes(seed * 1000 + c, pool, frames))
+                with open_video(str(path)) as source:
+                    for frame in source:
+                        found = recognizer(frame.image).detections
+                        scene = truth[frame.index]
+                        per_frame.append(score_frame(found.boxes, found.digits, scene.boxes, scene.digits).f1)
+            results[suffix] = float(np.mean(per_frame))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--scenes", type=int, default=60, help="scenes per main group")
+    parser.add_argument("--clips", type=int, default=2)
+    parser.add_argument("--clip-frames", type=int, default=90)
+    parser.add_argument("--pool", choices=("test", "train"), default="test")
+    parser.add_argument("--model")
+    parser.add_argument("--set", action="append", default=[], dest="overrides")
+    parser.add_argument("--json", help="write the figures here")
+    args = parser.parse_args(argv)
+    config = load_config(None, args.overrides)
+    pool = load_split(resolve_data_dir(None, config.data.mnist_dir), args.pool)
+    recognizer = Recognizer(config, Classifier.load(resolve_model_path(args.model, config.model.path)))
+    started = time.perf_counter()
+    tallies = score_scenes(recognizer, pool, args.seed, args.scenes)
+    hard = Tally()
+    for name, tally in tallies.items():
+        if name.startswith("hard:"):
+            hard.add(tally)
+    clips = score_clips(recognizer, pool, args.seed, args.clips, args.clip_frames) if args.clips else {}
+    report = {
+        "seed": args.seed,
+        "pool": args.pool,
+        "f1": {name: round(t.f1, 4) for name, t in tallies.items() if not name.startswith("empty")},
+        "f1_hard_all": round(hard.f1, 4),
+        "false_per_empty_frame": round(tallies["empty"].false_per_frame, 3),
+        "false_per_empty_frame_held_out": round(tallies["empty:held_out"].false_per_frame, 3),
+        "lookalike_reads_per_frame": round(
+            sum(t.lookalike_reads for t in tallies.values()) / sum(t.frames for t in tallies.values()), 3
+        ),
+        "clip_frame_f1": {k: round(v, 4) for k, v in clips.items()},
+        "counts": {
+            name: {"hits": t.hits, "false": t.false, "missed": t.missed, "frames": t.frames}
+            for name, t in tallies.items()
+        },
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    for name, tally in tallies.items():
+        print(
+            f"{name:20s} F1 {tally.f1:.3f}  hits {tally.hits:4d}  false {tally.false:4d}  missed {tally.missed:4d}"
+            f"  false/frame {tally.false_per_frame:.2f}"
+        )
+    print(f"{'hard (all)':20s} F1 {hard.f1:.3f}")
+    for suffix, value in clips.items():
+        print(f"clip {suffix:15s} per-frame F1 {value:.3f}")
+    print(f"targets: {TARGETS}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

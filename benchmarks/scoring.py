@@ -1,0 +1,70 @@
+"""Scoring detections against synthetic truth: a hit is IoU >= 0.5 with the right digit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+IOU_HIT = 0.5
+
+
+@dataclass
+class Tally:
+    """Counts over many frames; `f1` is the end-to-end score of the benchmark."""
+
+    hits: int = 0
+    false: int = 0
+    missed: int = 0
+    frames: int = 0
+    lookalike_reads: int = 0
+
+    def add(self, other: Tally) -> None:
+        for name in ("hits", "false", "missed", "frames", "lookalike_reads"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def f1(self) -> float:
+        denominator = 2 * self.hits + self.false + self.missed
+        return 2 * self.hits / denominator if denominator else 1.0
+
+    @property
+    def false_per_frame(self) -> float:
+        return self.false / self.frames if self.frames else 0.0
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box in a (N, 4) against every box in b (M, 4), both x, y, w, h."""
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x1 = np.minimum(a[:, None, 0] + a[:, None, 2], b[None, :, 0] + b[None, :, 2])
+    y1 = np.minimum(a[:, None, 1] + a[:, None, 3], b[None, :, 1] + b[None, :, 3])
+    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
+    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None, :] - inter
+    return inter / np.maximum(union, 1e-9)
+
+
+def score_frame(
+    boxes: np.ndarray,
+    digits: np.ndarray | None,
+    truth_boxes: np.ndarray,
+    truth_digits: np.ndarray,
+    lookalikes: np.ndarray | None = None,
+) -> Tally:
+    """Greedy one-to-one matching by IoU; `digits=None` scores boxes only. Detections on digit-shaped
+    letters count neither way (they are tallied as `lookalike_reads`)."""
+    tally = Tally(frames=1)
+    ious = iou_matrix(boxes, truth_boxes) if len(boxes) and len(truth_boxes) else np.zeros((len(boxes), 0))
+    used = set()
+    for i in np.argsort(-ious.max(axis=1) if ious.shape[1] else np.zeros(len(boxes))):
+        j = int(ious[i].argmax()) if ious.shape[1] else -1
+        if j >= 0 and j not in used and ious[i, j] >= IOU_HIT and (digits is None or digits[i] == truth_digits[j]):
+            used.add(j)
+            tally.hits += 1
+        elif lookalikes is not None and len(lookalikes) and iou_matrix(boxes[i : i + 1], lookalikes).max() >= 0.3:
+            tally.lookalike_reads += 1
+        else:
+            tally.false += 1
+    tally.missed = len(truth_boxes) - len(used)
+    return tally

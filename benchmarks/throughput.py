@@ -1,0 +1,151 @@
+"""Speed of `camrec video` as a ratio to a bare decode loop on the same clip, in the same run.
+
+    python benchmarks/throughput.py            # 1,200- and 200-frame H.264 clips, median of 3 runs
+
+- baseline: `cv2.VideoCapture(path)`, default settings, `read()` until it fails, nothing else;
+- camrec: `camrec video CLIP --json OUT` in a fresh process; start-up cancelled by timing a long and a
+  short clip and taking the difference; OUT is checked (one line per frame, >= 90 % of frames read right);
+- p95 per-frame processing (detection + normalisation + classification), in process;
+- cold start: `camrec image page.png --json -`, fresh process each time, median of 5, output checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.scoring import score_frame  # noqa: E402
+from camrec.classifier import Classifier, shipped_model_path  # noqa: E402
+from camrec.config import load_config  # noqa: E402
+from camrec.data import load_split, resolve_data_dir  # noqa: E402
+from camrec.pipeline import Recognizer  # noqa: E402
+from camrec.synth import clip_scenes, make_scene, write_clip  # noqa: E402
+
+DIGITS_PER_FRAME = 8
+
+
+def bare_decode_fps(path: Path) -> float:
+    capture = cv2.VideoCapture(str(path))
+    frames, started = 0, time.perf_counter()
+    while True:
+        ok, _ = capture.read()
+        if not ok:
+            break
+        frames += 1
+    seconds = time.perf_counter() - started
+    capture.release()
+    return frames / seconds
+
+
+def camrec_seconds(path: Path, out: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "camrec", "video", str(path), "--json", str(out), "--overwrite", "--quiet"],
+        check=True,
+        cwd=ROOT,
+    )
+    return time.perf_counter() - started
+
+
+def frames_right(out: Path, truth: list) -> float:
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(lines) == len(truth), f"{len(lines)} JSON lines for {len(truth)} frames"
+    right = 0
+    for record, scene in zip(lines, truth):
+        boxes = np.array([d["box"] for d in record["detections"]], np.int32).reshape(-1, 4)
+        digits = np.array([d["digit"] for d in record["detections"]], np.int64)
+        right += score_frame(boxes, digits, scene.boxes, scene.digits).f1 == 1.0
+    return right / len(truth)
+
+
+def per_frame_p95(path: Path, recognizer: Recognizer) -> float:
+    capture = cv2.VideoCapture(str(path))
+    times = []
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        started = time.perf_counter()
+        recognizer(image)
+        times.append(time.perf_counter() - started)
+    capture.release()
+    return float(np.percentile(times, 95) * 1000)
+
+
+def cold_start(page: Path, runs: int, expected: int) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-m", "camrec", "image", str(page), "--json", "-", "--quiet"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        times.append(time.perf_counter() - started)
+        found = len(json.loads(result.stdout)["detections"])
+        assert found == expected, f"cold-start page: {found} digits read, {expected} on the page"
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--long", type=int, default=1200)
+    parser.add_argument("--short", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--json", help="write the figures here")
+    args = parser.parse_args(argv)
+    config = load_config()
+    pool = load_split(resolve_data_dir(None, config.data.mnist_dir), "test")
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        long_clip, short_clip, out = folder / "long.mp4", folder / "short.mp4", folder / "out.jsonl"
+        truth = write_clip(long_clip, clip_scenes(args.seed, pool, args.long, DIGITS_PER_FRAME))
+        write_clip(short_clip, clip_scenes(args.seed, pool, args.short, DIGITS_PER_FRAME))
+        page_scene = make_scene(args.seed, pool, "moderate")
+        page = folder / "page.png"
+        cv2.imwrite(str(page), page_scene.image)
+        decode, camrec, ratios = [], [], []
+        for _ in range(args.runs):
+            decode.append(bare_decode_fps(long_clip))
+            seconds = camrec_seconds(long_clip, out) - camrec_seconds(short_clip, folder / "short.jsonl")
+            camrec.append((args.long - args.short) / seconds)
+            ratios.append(camrec[-1] / decode[-1])
+        right = frames_right(out, truth)
+        recognizer = Recognizer(config, Classifier.load(shipped_model_path()))
+        p95 = per_frame_p95(long_clip, recognizer)
+        expected = len(recognizer(page_scene.image).detections)
+        cold = cold_start(page, 5, expected)
+    report = {
+        "bare_decode_fps": round(statistics.median(decode), 1),
+        "camrec_fps": round(statistics.median(camrec), 1),
+        "ratio": round(statistics.median(ratios), 3),
+        "ratios": [round(r, 3) for r in ratios],
+        "frames_fully_right": round(right, 4),
+        "p95_frame_ms": round(p95, 2),
+        "cold_start_s": round(cold, 3),
+        "cores": os.cpu_count(),
+    }
+    print(json.dumps(report, indent=1))
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

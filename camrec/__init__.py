@@ -1,0 +1,32 @@
+"""camrec: recognise handwritten digits live from a camera, a video, an image or the mouse.
+
+>>> import camrec
+>>> detections = camrec.recognize("page.jpg")      # or a BGR / grayscale numpy array
+>>> detections.digits, detections.boxes, detections.confidences
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+_recognizers: dict = {}
+
+
+def recognize(image, config=None, model: str | None = None):
+    """All digits in one image: a path, or a BGR or grayscale uint8 array. Returns `Detections`.
+
+    The model is loaded once per (model, config) and reused, so calling this in a loop is cheap.
+    """
+    from camrec.classifier import Classifier, resolve_model_path
+    from camrec.config import load_config
+    from camrec.pipeline import Recognizer
+    from camrec.sources import read_image
+
+    key = (model, None if config is None else id(config))
+    config = config or load_config()
+    if key not in _recognizers:
+        path = resolve_model_path(model, config.model.path)
+        _recognizers[key] = Recognizer(config, Classifier.load(path, config.model.runtime, config.model.threads))
+    if isinstance(image, str) or hasattr(image, "__fspath__"):
+        image = read_image(image)
+    return _recognizers[key](image).detections

@@ -1,0 +1,198 @@
+"""camrec draw: draw digits with the mouse and camrec reads them as you draw.
+
+A white canvas wide enough for several digits; every digit on it gets a box and its label, the side
+panel shows the top-3 probabilities of the digit drawn last and the digits read left to right. The same
+detection, normalisation and classifier as the camera path read it (dark ink on white, like paper).
+Recognition runs after each stroke, in the main loop, never inside the mouse handler: the pen never waits.
+
+Mouse: left button draws, right button erases.
+Keys:
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from camrec.annotate import annotate, draw_hud, draw_probability_bars
+from camrec.apps.keys import DRAW_KEYS, action_for, describe
+from camrec.detections import Detections
+from camrec.sinks import frame_record
+from camrec.sources import Frame
+
+log = logging.getLogger(__name__)
+
+KEYS = DRAW_KEYS
+__doc__ += "\n".join("    " + line for line in describe(KEYS)) + "\n"
+TITLE = "camrec draw"
+CANVAS_W, CANVAS_H, PANEL_W = 840, 280, 240
+INK, PAPER = 0, 255
+
+
+@dataclass
+class Stroke:
+    points: list[tuple[int, int]]
+    erase: bool
+
+
+@dataclass
+class Canvas:
+    """The drawing as a list of strokes (so that undo is exact) and its rendered image."""
+
+    width: int = CANVAS_W
+    height: int = CANVAS_H
+    strokes: list[Stroke] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.pen = max(4, self.height // 14)  # the pen scales with the canvas, as a marker with paper
+        self.image = np.full((self.height, self.width), PAPER, np.uint8)
+
+    def begin(self, x: int, y: int, erase: bool) -> None:
+        self.strokes.append(Stroke([(x, y)], erase))
+        self._paint(self.strokes[-1], len(self.strokes[-1].points) - 1)
+
+    def extend(self, x: int, y: int) -> None:
+        self.strokes[-1].points.append((x, y))
+        self._paint(self.strokes[-1], len(self.strokes[-1].points) - 1)
+
+    def _paint(self, stroke: Stroke, start: int) -> None:
+        color, width = (PAPER, self.pen * 3) if stroke.erase else (INK, self.pen)
+        points = stroke.points[max(0, start - 1) : start + 1]
+        cv2.line(self.image, points[0], points[-1], color, width, cv2.LINE_AA)
+
+    def undo(self) -> None:
+        if self.strokes:
+            self.strokes.pop()
+            self.redraw()
+
+    def clear(self) -> None:
+        self.strokes.clear()
+        self.redraw()
+
+    def redraw(self) -> None:
+        self.image[:] = PAPER
+        for stroke in self.strokes:
+            for i in range(len(stroke.points)):
+                self._paint(stroke, i)
+
+    def last_stroke_box(self) -> tuple[int, int, int, int] | None:
+        drawn = [s for s in self.strokes if not s.erase]
+        if not drawn:
+            return None
+        points = np.array(drawn[-1].points)
+        (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
+        return int(x0), int(y0), int(x1 - x0 + 1), int(y1 - y0 + 1)
+
+
+class DrawWindow:
+    """The mouse canvas plus side panel; `run()` is the event loop, returns when the user quits."""
+
+    def __init__(
+        self,
+        recognize: Callable[[np.ndarray], Detections],
+        sink=None,
+        say: Callable[[str], None] = print,
+        runs_dir: Path = Path("runs"),
+    ) -> None:
+        self.recognize, self.sink, self.say, self.runs_dir = recognize, sink, say, runs_dir
+        self.canvas = Canvas()
+        self.detections = Detections.empty()
+        self.updates = 0
+        self.help = False
+        self._dirty_since: float | None = None  # mouse-up time of a stroke not yet recognised
+        self._pending: float | None = None  # mouse-up time of the update being drawn (for the latency log)
+        self._started = time.monotonic()
+        cv2.namedWindow(TITLE, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)  # no toolbar: canvas at the origin
+        cv2.moveWindow(TITLE, 0, 0)
+        cv2.setMouseCallback(TITLE, self.on_mouse)
+
+    def on_mouse(self, event: int, x: int, y: int, flags: int, _param: object) -> None:
+        """Only paints: the heavy work waits for the main loop."""
+        if x >= self.canvas.width:
+            return
+        if event in (cv2.EVENT_LBUTTONDOWN, cv2.EVENT_RBUTTONDOWN):
+            self.canvas.begin(x, y, erase=event == cv2.EVENT_RBUTTONDOWN)
+        elif event == cv2.EVENT_MOUSEMOVE and flags & (cv2.EVENT_FLAG_LBUTTON | cv2.EVENT_FLAG_RBUTTON):
+            if self.canvas.strokes:
+                self.canvas.extend(x, y)
+        elif event in (cv2.EVENT_LBUTTONUP, cv2.EVENT_RBUTTONUP):
+            self._dirty_since = time.perf_counter()
+
+    def run(self) -> None:
+        while True:
+            if self._dirty_since is not None:
+                self.update()
+            cv2.imshow(TITLE, self.compose())
+            if self._dirty_since is None and self._pending is not None:
+                log.debug("pen-to-label %.1f ms", (time.perf_counter() - self._pending) * 1000)
+                self._pending = None
+            action = action_for(KEYS, cv2.waitKey(10) & 0xFF)
+            if action == "quit" or cv2.getWindowProperty(TITLE, cv2.WND_PROP_VISIBLE) < 1:
+                return
+            if action:
+                self.act(action)
+
+    def update(self) -> None:
+        """Recognise the whole canvas once; write one JSON line per update."""
+        self._pending, self._dirty_since = self._dirty_since, None
+        self.detections = self.recognize(self.canvas.image)
+        frame = Frame(self.canvas.image, self.updates, time.monotonic() - self._started, "draw")
+        if self.sink is not None:
+            self.sink.write(frame, self.detections)
+        self.updates += 1
+
+    def act(self, action: str) -> None:
+        if action == "clear":
+            self.canvas.clear()
+        elif action == "undo":
+            self.canvas.undo()
+        elif action == "help":
+            self.help = not self.help
+        elif action == "save":
+            self.save()
+        if action in ("clear", "undo"):
+            self._dirty_since = time.perf_counter()
+
+    def reading(self) -> str:
+        """The digits left to right (top to bottom by line): the detections' reading order."""
+        return "".join(str(int(d)) for d in self.detections.digits)
+
+    def last_digit(self) -> int | None:
+        """Index of the detection that holds the last stroke drawn."""
+        box = self.canvas.last_stroke_box()
+        if box is None or not len(self.detections):
+            return None
+        cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+        b = self.detections.boxes
+        inside = (b[:, 0] <= cx) & (cx <= b[:, 0] + b[:, 2]) & (b[:, 1] <= cy) & (cy <= b[:, 1] + b[:, 3])
+        return int(np.flatnonzero(inside)[0]) if inside.any() else None
+
+    def compose(self) -> np.ndarray:
+        shown = annotate(self.canvas.image, self.detections)
+        draw_hud(shown, describe(KEYS) if self.help else ["h: keys"])
+        panel = np.full((self.canvas.height, PANEL_W, 3), 235, np.uint8)
+        cv2.putText(panel, self.reading() or "-", (10, 36), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (0, 0, 0), 2, cv2.LINE_AA)
+        last = self.last_digit()
+        if last is not None and self.detections.probabilities is not None:
+            draw_probability_bars(panel, self.detections.probabilities[last])
+        return np.hstack([shown, panel])
+
+    def save(self) -> None:
+        stem = self.runs_dir / f"draw-{datetime.now():%Y%m%d-%H%M%S}"
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(f"{stem}.png", self.canvas.image)
+        frame = Frame(self.canvas.image, self.updates, 0.0, "draw")
+        Path(f"{stem}.json").write_text(json.dumps(frame_record(frame, self.detections)) + "\n")
+        self.say(f"saved {stem}.png and {stem}.json")
+
+    def close(self) -> None:
+        cv2.destroyWindow(TITLE)
+        cv2.waitKey(1)

@@ -1,0 +1,262 @@
+"""Typed configuration: built-in defaults, an optional YAML overlay, then `--set section.key=value`.
+
+Every key is a dataclass field whose metadata carries its rule and its comment; `config.yaml` at the top
+of the repo is these defaults written out (`render_yaml`), and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from camrec.errors import ConfigError
+
+ENV_VAR = "CAMREC_CONFIG"
+
+
+def setting(
+    default: Any,
+    doc: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    odd: bool = False,
+    path: bool = False,
+) -> Any:
+    """A config field: its default, its one-line comment and the rule its values must follow."""
+    rule = {"doc": doc, "low": low, "high": high, "choices": choices, "odd": odd, "path": path}
+    return field(default=default, metadata=rule)
+
+
+@dataclass
+class DataConfig:
+    mnist_dir: str = setting(
+        "", "MNIST IDX directory (four .gz files); empty: $CAMREC_MNIST_DIR, else the Keras download", path=True
+    )
+
+
+@dataclass
+class ModelConfig:
+    path: str = setting("", "model file (.keras or .onnx); empty: the shipped models/digits.keras", path=True)
+    runtime: str = setting(
+        "auto", "auto: the fast ONNX export when present, else Keras; onnx; keras", choices=("auto", "onnx", "keras")
+    )
+    threads: int = setting(1, "inference threads (one leaves a core for decoding)", low=1, high=64)
+
+
+@dataclass
+class DetectConfig:
+    ink: str = setting(
+        "dark", "dark ink on light paper, light ink on a dark board, or auto", choices=("dark", "light", "auto")
+    )
+    work_width: int = setting(
+        640, "frames wider than this are thresholded at this width (crops come from the full frame)", low=160, high=8000
+    )
+    block_size: int = setting(31, "adaptive threshold neighbourhood in working pixels", low=3, high=301, odd=True)
+    offset: float = setting(
+        12.0, "adaptive threshold: how much darker than its surroundings ink must be", low=0, high=255
+    )
+    min_height: float = setting(
+        0.035, "smallest digit height as a share of the working frame height", low=0.001, high=1
+    )
+    max_height: float = setting(0.8, "largest digit height as a share of the working frame height", low=0.001, high=1)
+    max_aspect: float = setting(1.6, "widest digit box: width / height", low=0.1, high=10)
+    min_fill: float = setting(0.06, "least share of the box that is ink", low=0, high=1)
+    max_clutter: float = setting(
+        0.12, "most speckle ink around a digit (share of a ring around its box); more is desk, not paper", low=0, high=1
+    )
+    max_boxes: int = setting(64, "most digits classified per frame (largest first)", low=1, high=1000)
+
+
+@dataclass
+class ClassifyConfig:
+    min_confidence: float = setting(0.7, "detections whose digit probability is lower are dropped", low=0, high=1)
+    max_not_a_digit: float = setting(0.5, "detections whose not-a-digit score is higher are dropped", low=0, high=1)
+
+
+@dataclass
+class StreamConfig:
+    open_timeout_s: float = setting(5.0, "give up opening a stream URL after this many seconds", low=0.1, high=300)
+    reconnect_s: float = setting(
+        10.0, "keep reopening a dropped stream for this many seconds, then exit 3", low=0, high=3600
+    )
+
+
+@dataclass
+class WebcamConfig:
+    fallback_to_draw: bool = setting(True, "camrec webcam with no camera and no --source opens the drawing window")
+    width: int = setting(640, "requested camera frame width", low=16, high=8000)
+    height: int = setting(480, "requested camera frame height", low=16, high=8000)
+    mirror: bool = setting(False, "mirror the preview (what is recognised is never mirrored)")
+
+
+@dataclass
+class OutputConfig:
+    overwrite: bool = setting(False, "replace existing output files without --overwrite")
+    progress: bool = setting(True, "progress bar on stderr when it is a terminal")
+
+
+@dataclass
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    detect: DetectConfig = field(default_factory=DetectConfig)
+    classify: ClassifyConfig = field(default_factory=ClassifyConfig)
+    stream: StreamConfig = field(default_factory=StreamConfig)
+    webcam: WebcamConfig = field(default_factory=WebcamConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+DEFAULT_CONFIG = Config()
+
+
+def load_config(path: str | os.PathLike | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:
+    """Defaults, then the YAML file (`path`, else `$CAMREC_CONFIG`, else none), then `key=value` overrides."""
+    config = Config()
+    path = path or os.environ.get(ENV_VAR) or None
+    if path:
+        _apply_mapping(config, _read_yaml(Path(path)), base=Path(path).resolve().parent)
+    for override in overrides:
+        key, sep, text = override.partition("=")
+        if not sep or "." not in key:
+            raise ConfigError(f"--set {override}", "expected section.key=value")
+        _set(config, key.strip(), text.strip(), from_text=True, base=Path.cwd())
+    return config
+
+
+def as_dict(config: Config) -> dict[str, dict[str, Any]]:
+    """The config as plain nested dicts (what `config.yaml` holds)."""
+    return dataclasses.asdict(config)
+
+
+def render_yaml(config: Config = DEFAULT_CONFIG) -> str:
+    """The config written out as YAML, every key with its comment (this is how `config.yaml` is made)."""
+    lines = [
+        "# camrec configuration: the built-in defaults written out. Copy it, keep the keys you change,",
+        "# and pass it with --config FILE (or CAMREC_CONFIG); relative paths resolve against its folder.",
+    ]
+    for section in dataclasses.fields(config):
+        lines.append(f"\n{section.name}:")
+        for item in dataclasses.fields(getattr(config, section.name)):
+            value = getattr(getattr(config, section.name), item.name)
+            lines.append(f"  # {item.metadata['doc']}")
+            lines.append(f"  {item.name}: {_yaml_scalar(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
+
+
+def _read_yaml(path: Path) -> dict:
+    import yaml  # deferred: most runs read no config file
+
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(str(path), "no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), f"cannot read config file ({exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(str(path), f"not valid YAML{where}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(str(path), "expected a mapping of sections (data:, model:, detect:, ...)")
+    return loaded
+
+
+def _apply_mapping(config: Config, mapping: dict, base: Path) -> None:
+    for section, values in mapping.items():
+        if not isinstance(values, dict):
+            _section(config, str(section))  # an unknown name gets its hint first
+            raise ConfigError(f"config {section}", "expected a mapping of keys")
+        for key, value in values.items():
+            _set(config, f"{section}.{key}", value, from_text=False, base=base)
+
+
+def _section(config: Config, name: str) -> Any:
+    names = [f.name for f in dataclasses.fields(config)]
+    if name not in names:
+        raise ConfigError(f"config {name}", "unknown section", _hint(name, names))
+    return getattr(config, name)
+
+
+def _set(config: Config, key: str, value: Any, *, from_text: bool, base: Path) -> None:
+    section_name, _, name = key.partition(".")
+    section = _section(config, section_name)
+    fields = {f.name: f for f in dataclasses.fields(section)}
+    if name not in fields:
+        raise ConfigError(f"config {key}", "unknown key", _hint(name, list(fields), prefix=section_name + "."))
+    item = fields[name]
+    converted = _convert(key, value, type(getattr(DEFAULT_CONFIG_SECTIONS[section_name], name)), from_text)
+    _check(key, converted, item.metadata)
+    if item.metadata["path"] and converted:
+        converted = str((base / Path(converted).expanduser()).resolve())
+    setattr(section, name, converted)
+
+
+def _convert(key: str, value: Any, kind: type, from_text: bool) -> Any:
+    shown = f"config {key}={value}"
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if from_text and str(value).lower() in {"true", "yes", "on", "1", "false", "no", "off", "0"}:
+            return str(value).lower() in {"true", "yes", "on", "1"}
+        raise ConfigError(shown, "must be true or false")
+    if kind is int:
+        if isinstance(value, bool):
+            raise ConfigError(shown, "must be an integer")
+        try:
+            number = float(value) if from_text else value
+        except ValueError:
+            raise ConfigError(shown, "must be an integer") from None
+        if isinstance(number, (int, float)) and float(number).is_integer():
+            return int(number)
+        raise ConfigError(shown, "must be an integer")
+    if kind is float:
+        if isinstance(value, bool):
+            raise ConfigError(shown, "must be a number")
+        try:
+            return float(value) if from_text or isinstance(value, (int, float)) else _not_a_number(shown)
+        except ValueError:
+            raise ConfigError(shown, "must be a number") from None
+    if value is None:
+        return ""
+    if not isinstance(value, str) and not from_text:
+        raise ConfigError(shown, "must be a string")
+    return str(value)
+
+
+def _not_a_number(shown: str) -> float:
+    raise ConfigError(shown, "must be a number")
+
+
+def _check(key: str, value: Any, rule: dict) -> None:
+    shown = f"config {key}={value}"
+    low, high = rule["low"], rule["high"]
+    if rule["choices"] and value not in rule["choices"]:
+        raise ConfigError(shown, f"must be one of {', '.join(rule['choices'])}")
+    if rule["odd"] and (value % 2 == 0 or (low is not None and value < low)):
+        raise ConfigError(shown, f"must be an odd integer ≥ {low:g}")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(shown, f"must be between {low:g} and {high:g}")
+
+
+def _hint(name: str, known: list[str], prefix: str = "") -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"did you mean {prefix}{close[0]}?" if close else f"known: {', '.join(prefix + k for k in known)}"
+
+
+DEFAULT_CONFIG_SECTIONS = {f.name: getattr(DEFAULT_CONFIG, f.name) for f in dataclasses.fields(DEFAULT_CONFIG)}

@@ -1,0 +1,180 @@
+"""Detection: where the digits are. Grayscale frame in, digit boxes out, in reading order.
+
+Adaptive threshold (it survives uneven light and shadows) on a frame scaled down to `work_width`,
+long ruling and grid lines taken out, outer contours only (the holes of 0, 4, 6, 8 and 9 are not
+digits), pieces of one digit merged (a 5 with a detached bar), then gates on size, aspect and ink.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from camrec.config import DetectConfig
+
+SPECK = 4  # components smaller than this many working pixels are noise, not even pieces of digits
+LINE_SHARE = 0.2  # a straight run longer than this share of the frame width or height is ruling
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the detector saw in one frame.
+
+    boxes: (N, 4) int32, x, y, w, h in frame pixels, reading order; binary: (h, w) uint8 ink mask and
+    labels: (h, w) int32 component labels, both at working scale; members: per box, the (k,) int array
+    of component labels it is made of; scale: working / frame; light_ink: whether ink was light on dark.
+    """
+
+    boxes: np.ndarray
+    binary: np.ndarray
+    labels: np.ndarray
+    members: list[np.ndarray]
+    scale: float
+    light_ink: bool
+
+
+def find_digit_boxes(gray: np.ndarray, cfg: DetectConfig) -> Found:
+    """Find digit boxes in a grayscale frame.
+
+    Args:
+        gray: (H, W) uint8 grayscale frame.
+        cfg: the `detect` section of the config.
+    Returns:
+        Found, whose `boxes` are (N, 4) int32 x, y, w, h in frame pixels, top-to-bottom then left-to-right.
+    """
+    scale = min(1.0, cfg.work_width / gray.shape[1])
+    small = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    light_ink = cfg.ink == "light" or (cfg.ink == "auto" and is_dark_background(small))
+    binary = threshold_ink(small, cfg, light_ink)
+    _count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    min_h, max_h = cfg.min_height * small.shape[0], cfg.max_height * small.shape[0]
+    heights = stats[:, cv2.CC_STAT_HEIGHT]
+    tall = (heights >= 0.6 * min_h) & (heights <= max_h)
+    tall[0] = False  # label 0 is the background
+    candidates = np.flatnonzero(tall)
+    pieces = np.flatnonzero(~tall & (stats[:, cv2.CC_STAT_AREA] >= SPECK))
+    pieces = pieces[pieces > 0]
+    candidates = candidates[uncluttered(stats, centroids, candidates, pieces, cfg.max_clutter)]
+    kept_boxes, kept_members = [], []
+    for members in merge_pieces(stats, candidates, pieces):
+        x, y, w, h = group_box(stats, members)
+        ink = int(stats[members, cv2.CC_STAT_AREA].sum())
+        # A box touching the frame's edge holds a digit cut in part: better unread than misread.
+        inside = x > 0 and y > 0 and x + w < small.shape[1] and y + h < small.shape[0]
+        if inside and min_h <= h <= max_h and w <= cfg.max_aspect * h and ink >= cfg.min_fill * w * h:
+            kept_boxes.append((x, y, w, h))
+            kept_members.append(members)
+    order = reading_order(np.array(kept_boxes, np.float64).reshape(-1, 4))[: cfg.max_boxes]
+    boxes = np.array([kept_boxes[i] for i in order], np.float64).reshape(-1, 4)
+    frame_boxes = to_frame_pixels(boxes, scale, gray.shape)
+    return Found(frame_boxes, binary, labels, [kept_members[i] for i in order], scale, light_ink)
+
+
+def uncluttered(
+    stats: np.ndarray, centroids: np.ndarray, candidates: np.ndarray, specks: np.ndarray, max_clutter: float
+) -> np.ndarray:
+    """Which candidates stand on clean paper: little speckle ink in a ring around their box.
+
+    A digit on paper has blank paper around it; wood grain, fabric or a keyboard thresholds into a mass
+    of small specks. Neighbouring digits are tall components, so they never count as clutter.
+    """
+    if len(candidates) == 0 or len(specks) == 0:
+        return np.ones(len(candidates), bool)
+    x, y, w, h = (stats[candidates, i][:, None].astype(np.float64) for i in range(4))
+    pad = np.maximum(2.0, 0.3 * h)
+    sx, sy = centroids[specks, 0][None, :], centroids[specks, 1][None, :]
+    in_outer = (sx >= x - pad) & (sx < x + w + pad) & (sy >= y - pad) & (sy < y + h + pad)
+    in_inner = (sx >= x) & (sx < x + w) & (sy >= y) & (sy < y + h)
+    ring_ink = ((in_outer & ~in_inner) * stats[specks, cv2.CC_STAT_AREA][None, :]).sum(axis=1)
+    ring_area = (w + 2 * pad) * (h + 2 * pad) - w * h
+    return ring_ink / ring_area[:, 0] <= max_clutter
+
+
+def is_dark_background(small: np.ndarray) -> bool:
+    """A chalkboard or a dark screen: most of the frame is dark, so the ink is the light part."""
+    return float(np.median(small)) < 100
+
+
+def threshold_ink(small: np.ndarray, cfg: DetectConfig, light_ink: bool) -> np.ndarray:
+    """Ink as 255 on 0: pixels clearly darker (or, for light ink, lighter) than their neighbourhood."""
+    source = 255 - small if light_ink else small
+    source = cv2.GaussianBlur(source, (3, 3), 0)  # sensor noise and JPEG blocks are not ink
+    binary = cv2.adaptiveThreshold(
+        source, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, cfg.block_size, cfg.offset
+    )
+    binary = remove_long_lines(binary)
+    # Close hairline gaps in pen strokes so that one digit stays one component.
+    return cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((2, 2), np.uint8))
+
+
+def remove_long_lines(binary: np.ndarray) -> np.ndarray:
+    """Take out ruling and grid lines: straight runs far longer than any digit is tall or wide."""
+    height, width = binary.shape
+    horizontal = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((1, max(15, int(LINE_SHARE * width))), np.uint8))
+    vertical = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((max(15, int(LINE_SHARE * 1.6 * height)), 1), np.uint8))
+    lines = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
+    return cv2.bitwise_and(binary, cv2.bitwise_not(lines))
+
+
+def group_box(stats: np.ndarray, members: np.ndarray) -> tuple[int, int, int, int]:
+    """The box around several components, x, y, w, h at working scale."""
+    chosen = stats[members]
+    x0, y0 = int(chosen[:, 0].min()), int(chosen[:, 1].min())
+    x1, y1 = int((chosen[:, 0] + chosen[:, 2]).max()), int((chosen[:, 1] + chosen[:, 3]).max())
+    return x0, y0, x1 - x0, y1 - y0
+
+
+def merge_pieces(stats: np.ndarray, candidates: np.ndarray, pieces: np.ndarray) -> list[np.ndarray]:
+    """Join small pieces to the candidate they belong to (a 5's detached bar, a broken 4's stroke).
+
+    A piece joins a candidate at least 1.6x its height that it overlaps horizontally and nearly touches
+    vertically, and only when the union is no taller than 1.35x the candidate. Candidates never join each
+    other: the digits of one column are of similar height, so they cannot chain into one box.
+    """
+    groups = [np.array([c]) for c in candidates]
+    if len(pieces) == 0 or len(candidates) == 0:
+        return groups
+    px, py, pw, ph = (stats[pieces, i].astype(np.int64) for i in range(4))
+    taken = np.zeros(len(pieces), bool)
+    for k, c in enumerate(candidates):
+        cx, cy, cw, ch = (int(v) for v in stats[c, :4])
+        overlap = np.minimum(px + pw, cx + cw) - np.maximum(px, cx)
+        gap = np.maximum(np.maximum(cy - (py + ph), py - (cy + ch)), 0)
+        union = np.maximum(py + ph, cy + ch) - np.minimum(py, cy)
+        joins = (
+            ~taken & (ch >= 1.6 * ph) & (overlap >= 0.5 * np.minimum(pw, cw)) & (gap <= 0.2 * ch) & (union <= 1.35 * ch)
+        )
+        if joins.any():
+            taken |= joins
+            groups[k] = np.concatenate([groups[k], pieces[joins]])
+    return groups
+
+
+def reading_order(boxes: np.ndarray) -> list[int]:
+    """Indices of boxes top to bottom by line, then left to right within a line."""
+    if len(boxes) == 0:
+        return []
+    centres = boxes[:, 1] + boxes[:, 3] / 2
+    line_gap = 0.5 * float(np.median(boxes[:, 3]))
+    order = np.argsort(centres, kind="stable")
+    lines: list[list[int]] = []
+    for i in order:
+        if lines and centres[i] - np.mean([centres[j] for j in lines[-1]]) <= line_gap:
+            lines[-1].append(int(i))
+        else:
+            lines.append([int(i)])
+    return [i for line in lines for i in sorted(line, key=lambda j: boxes[j, 0])]
+
+
+def to_frame_pixels(boxes: np.ndarray, scale: float, shape: tuple[int, ...]) -> np.ndarray:
+    """Working-scale boxes to integer frame pixels, clipped to the frame."""
+    if scale != 1.0:
+        boxes = boxes / scale
+    height, width = shape[:2]
+    x0 = np.clip(np.floor(boxes[:, 0]), 0, width - 1)
+    y0 = np.clip(np.floor(boxes[:, 1]), 0, height - 1)
+    x1 = np.clip(np.ceil(boxes[:, 0] + boxes[:, 2]), x0 + 1, width)
+    y1 = np.clip(np.ceil(boxes[:, 1] + boxes[:, 3]), y0 + 1, height)
+    return np.stack([x0, y0, x1 - x0, y1 - y0], axis=1).astype(np.int32).reshape(-1, 4)

@@ -1,0 +1,135 @@
+"""`camrec video` and `camrec image`: inputs and outputs checked up front, then the shared runner."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from camrec.annotate import annotate
+from camrec.classifier import Classifier, resolve_model_path
+from camrec.config import Config
+from camrec.errors import SourceError
+from camrec.pipeline import Recognizer
+from camrec.runner import Summary, run
+from camrec.sinks import CsvSink, ImageDirSink, JsonlSink, VideoSink
+from camrec.sources import Source, open_images, open_video
+from camrec.window import Viewer, check_display
+
+
+def process_files(args: argparse.Namespace, config: Config) -> tuple[Summary, list[str]]:
+    """Open all sources and sinks (failing before any frame), load the model, run. Returns what was written."""
+    overwrite = args.overwrite or config.output.overwrite
+    sources = open_sources(args)
+    sinks = make_sinks(args, sources, overwrite)
+    for sink in sinks:
+        sink.check()
+    if args.show:
+        check_display()
+    classifier = Classifier.load(
+        resolve_model_path(args.model, config.model.path), config.model.runtime, config.model.threads
+    )
+    recognizer = Recognizer(config, classifier)
+    needs_image = args.save is not None or args.show
+    viewer = Viewer(f"camrec {args.kind}") if args.show else None
+    progress = make_progress(args, config, sources)
+    try:
+        summary = run(
+            sources,
+            recognizer,
+            sinks,
+            draw=(lambda image, result: annotate(image, result.detections)) if needs_image else None,
+            on_frame=viewer.show if viewer else None,
+            max_frames=args.max_frames,
+            progress=progress,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
+        if viewer is not None:
+            viewer.close()
+        for source in sources:
+            source.close()
+    return summary, [str(getattr(s, "path", None) or s.folder) for s in sinks if str(getattr(s, "path", "")) != "-"]
+
+
+def open_sources(args: argparse.Namespace) -> list[Source]:
+    """Every input opened (videos read their first frame): one bad path fails before any output exists."""
+    if args.kind == "image":
+        return [open_images(spec) for spec in args.paths]
+    opened: list[Source] = []
+    try:
+        for spec in args.paths:
+            opened.append(open_video(spec, args.stride))
+    except SourceError:
+        for source in opened:
+            source.close()
+        raise
+    return opened
+
+
+def make_sinks(args: argparse.Namespace, sources: list[Source], overwrite: bool) -> list:
+    sinks: list = []
+    if args.json:
+        sinks.append(JsonlSink(args.json, overwrite))
+    if args.csv:
+        sinks.append(CsvSink(args.csv, overwrite))
+    if args.save and args.kind == "image":
+        sinks.append(ImageDirSink(args.save, overwrite))
+    elif args.save:
+        sinks.extend(PerSourceVideoSink(args.save, sources, overwrite).sinks())
+    return sinks
+
+
+class PerSourceVideoSink:
+    """`--save` for videos: the file itself for one input, `DIR/<stem>_out.mp4` per input for several."""
+
+    def __init__(self, target: str, sources: list[Source], overwrite: bool) -> None:
+        self.target, self.sources, self.overwrite = Path(target), sources, overwrite
+
+    def sinks(self) -> list:
+        if len(self.sources) == 1:
+            return [VideoSink(self.target, self.sources[0].info.fps, self.overwrite)]
+        self.target.mkdir(parents=True, exist_ok=True)
+        return [
+            _OnlyFrom(
+                source.name,
+                VideoSink(self.target / f"{Path(source.name).stem}_out.mp4", source.info.fps, self.overwrite),
+            )
+            for source in self.sources
+        ]
+
+
+class _OnlyFrom:
+    """A sink that passes on only the frames of one source (one output video per input)."""
+
+    def __init__(self, source_name: str, sink: VideoSink) -> None:
+        self.source_name, self.sink, self.path = source_name, sink, sink.path
+
+    def check(self) -> None:
+        self.sink.check()
+
+    def __enter__(self):
+        self.sink.__enter__()
+        return self
+
+    def write(self, frame, detections, image=None) -> None:
+        if frame.source == self.source_name:
+            self.sink.write(frame, detections, image)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.sink.__exit__(*exc_info)
+
+
+def make_progress(args: argparse.Namespace, config: Config, sources: list[Source]):
+    """A tqdm bar with frames per second on stderr, only for a terminal and without --quiet."""
+    if args.quiet or not config.output.progress or not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    from tqdm import tqdm
+
+    counts = [s.info.frame_count for s in sources]
+    total = None if None in counts else sum(c // max(1, args.stride) for c in counts)
+    if args.max_frames and total:
+        total = min(total, args.max_frames)
+    return tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True, leave=False)

@@ -1,0 +1,110 @@
+"""`camrec webcam` and `camrec draw`: live sources and windows over the same runner and pipeline."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from camrec.annotate import annotate
+from camrec.classifier import Classifier, resolve_model_path
+from camrec.config import Config
+from camrec.errors import SourceError
+from camrec.pipeline import Recognizer
+from camrec.runner import Summary, run
+from camrec.sinks import CsvSink, JsonlSink, VideoSink
+from camrec.sources import open_live
+from camrec.window import check_display
+
+Say = Callable[[str], None]
+
+
+def load_recognizer(args: argparse.Namespace, config: Config) -> Recognizer:
+    path = resolve_model_path(args.model, config.model.path)
+    return Recognizer(config, Classifier.load(path, config.model.runtime, config.model.threads))
+
+
+def written_paths(sinks: list) -> list[str]:
+    return [str(s.path) for s in sinks if str(s.path) != "-"]
+
+
+def run_live(args: argparse.Namespace, config: Config, say: Say) -> tuple[Summary, list[str]]:
+    """Open the source (or fall back to drawing), then run the live loop, windowed or headless."""
+    show = True if args.show is None else args.show
+    if args.mirror:
+        config.webcam.mirror = True
+    overwrite = args.overwrite or config.output.overwrite
+    sinks: list = [JsonlSink(args.json, overwrite)] if args.json else []
+    sinks += [CsvSink(args.csv, overwrite)] if args.csv else []
+    for sink in sinks:
+        sink.check()
+    if show:
+        check_display()
+    recognizer = load_recognizer(args, config)
+    try:
+        source = open_live(
+            args.source if args.source is not None else "0",
+            open_timeout_s=config.stream.open_timeout_s,
+            reconnect_s=config.stream.reconnect_s,
+            width=config.webcam.width,
+            height=config.webcam.height,
+        )
+    except SourceError as exc:
+        if args.source is None and show and config.webcam.fallback_to_draw:
+            say(f"no camera ({exc.line()}); opening the drawing window instead")
+            return run_drawing(args, config, say, recognizer)
+        raise
+    if args.save:
+        video = VideoSink(args.save, source.info.fps, overwrite)
+        try:
+            video.check()
+        except Exception:
+            source.close()
+            raise
+        sinks.append(video)
+    window = None
+    try:
+        if show:
+            from camrec.apps.webcam import WebcamWindow
+
+            window = WebcamWindow(config, say)
+        draw = (lambda image, result: annotate(image, result.detections)) if args.save else None
+        summary = run(
+            [source],
+            recognizer,
+            sinks,
+            draw=draw,
+            on_frame=window.on_frame if window else None,
+            max_frames=args.max_frames,
+        )
+    finally:
+        source.close()
+        if window is not None:
+            window.close()
+    return summary, written_paths(sinks)
+
+
+def run_drawing(
+    args: argparse.Namespace, config: Config, say: Say, recognizer: Recognizer | None = None
+) -> tuple[Summary, list[str]]:
+    """The mouse canvas; `--json` gets one line per recognition update."""
+    overwrite = getattr(args, "overwrite", False) or config.output.overwrite
+    sink = JsonlSink(args.json, overwrite) if args.json else None
+    if sink:
+        sink.check()
+    check_display()
+    recognizer = recognizer or load_recognizer(args, config)
+    from camrec.apps.draw import DrawWindow
+
+    summary = Summary()
+    window = DrawWindow(lambda image: recognizer(image).detections, sink, say)
+    try:
+        if sink:
+            with sink:
+                window.run()
+        else:
+            window.run()
+    finally:
+        window.close()
+    summary.frames = window.updates
+    summary.digits = len(window.detections)
+    return summary, written_paths([sink] if sink else [])

@@ -1,0 +1,98 @@
+"""Normalisation the MNIST way: fit the ink into 20x20 keeping its aspect, pad to 28x28, centre of mass
+in the middle, white ink on black, float32 in [0, 1].
+
+MNIST's own digits were made exactly like this, so a crop that goes through `fit_mnist` looks to the CNN
+like the digits it was trained on, whatever its size in the frame.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+MNIST_SIZE = 28
+FIT_SIZE = 20  # MNIST fits each digit's bounding box into 20x20 before padding to 28x28
+INK_FLOOR = 0.05  # ink weaker than this (after scaling to [0, 1]) does not count for the bounding box
+
+
+def fit_mnist(ink: np.ndarray) -> np.ndarray:
+    """One crop of ink, any size, to the MNIST form.
+
+    Args:
+        ink: (H, W) float32 or uint8, ink bright on dark (0 = paper); any range.
+    Returns:
+        (28, 28) float32 in [0, 1]; all zeros when there is no ink.
+    """
+    ink = ink.astype(np.float32, copy=False)
+    peak = float(ink.max()) if ink.size else 0.0
+    out = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
+    if peak <= 0:
+        return out
+    ink = ink / peak
+    rows = np.flatnonzero(ink.max(axis=1) > INK_FLOOR)
+    cols = np.flatnonzero(ink.max(axis=0) > INK_FLOOR)
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    height, width = ink.shape
+    scale = FIT_SIZE / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    # INTER_AREA anti-aliases when shrinking; enlarging a tiny crop wants interpolation instead.
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    fitted = cv2.resize(ink, size, interpolation=interpolation)
+    mass = float(fitted.sum())
+    if mass <= 0:
+        return out
+    ys, xs = np.indices(fitted.shape)
+    com_x = float((xs * fitted).sum()) / mass
+    com_y = float((ys * fitted).sum()) / mass
+    # Sub-pixel shift so that the centre of mass lands on the centre of the 28x28 field.
+    shift = np.float32([[1, 0, MNIST_SIZE / 2 - 0.5 - com_x], [0, 1, MNIST_SIZE / 2 - 0.5 - com_y]])
+    out = cv2.warpAffine(fitted, shift, (MNIST_SIZE, MNIST_SIZE), flags=cv2.INTER_LINEAR, borderValue=0)
+    return np.clip(out, 0.0, 1.0)
+
+
+def to_model_input(crops: np.ndarray) -> np.ndarray:
+    """Stack of 28x28 crops (uint8 0-255 or float 0-1) to the model's (N, 28, 28, 1) float32 in [0, 1]."""
+    crops = np.asarray(crops)
+    if crops.dtype == np.uint8:
+        crops = crops.astype(np.float32) / 255.0
+    return crops.astype(np.float32, copy=False).reshape(-1, MNIST_SIZE, MNIST_SIZE, 1)
+
+
+def normalize_crops(gray: np.ndarray, found) -> np.ndarray:
+    """Cut every detected digit out of the full-resolution frame and bring it to the MNIST form.
+
+    Ink strength comes from the gray frame (anti-aliased edges, like MNIST's scanned strokes); the
+    detector's components say which ink belongs to the digit, so a neighbour's stroke inside the margin
+    is left out.
+
+    Args:
+        gray: (H, W) uint8 frame; found: `detect.Found` for it.
+    Returns:
+        (N, 28, 28, 1) float32 in [0, 1], white ink on black.
+    """
+    crops = np.zeros((len(found.boxes), MNIST_SIZE, MNIST_SIZE, 1), np.float32)
+    for i, (box, members) in enumerate(zip(found.boxes, found.members)):
+        crops[i, :, :, 0] = fit_mnist(cut_ink(gray, box, members, found))
+    return crops
+
+
+def cut_ink(gray: np.ndarray, box: np.ndarray, members: np.ndarray, found) -> np.ndarray:
+    """The ink of one digit, (h, w) float32, 0 where there is paper or someone else's ink."""
+    x, y, w, h = (int(v) for v in box)
+    patch = gray[y : y + h, x : x + w].astype(np.float32)
+    # Ink strength against this crop's own paper (a bright percentile), so uneven light cancels out.
+    ink = patch - np.percentile(patch, 10) if found.light_ink else np.percentile(patch, 90) - patch
+    peak = float(ink.max())
+    if peak <= 0:
+        return np.zeros_like(patch)
+    ink = np.clip(ink - 0.2 * peak, 0, None)  # paper grain and noise stay below a fifth of the stroke
+    scale = found.scale
+    x0, y0 = int(x * scale), int(y * scale)
+    x1, y1 = max(x0 + 1, int(np.ceil((x + w) * scale))), max(y0 + 1, int(np.ceil((y + h) * scale)))
+    own = np.isin(found.labels[y0:y1, x0:x1], members).astype(np.uint8)
+    # Filled outlines: an adaptive threshold leaves bold strokes hollow, but all their ink is the digit's.
+    outlines, _ = cv2.findContours(own, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    cv2.drawContours(own, outlines, -1, 1, thickness=-1)
+    own = cv2.dilate(own, np.ones((3, 3), np.uint8))
+    mask = cv2.resize(own.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
+    return ink * mask

@@ -1,0 +1,75 @@
+"""The frame pipeline: detect, normalise, classify in one batch, reject what is not a digit.
+
+`process_frame` is pure computation: it never draws and never writes; the runner, the annotators and
+the sinks do that with what it returns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from camrec.classifier import Classifier
+from camrec.config import Config
+from camrec.detect import Found, find_digit_boxes
+from camrec.detections import Detections
+from camrec.normalize import normalize_crops
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """Detections plus what the classifier saw, for debug views.
+
+    crops: (M, 28, 28, 1) float32 for all M candidates; kept: (M,) bool, which became detections.
+    """
+
+    detections: Detections
+    found: Found
+    crops: np.ndarray
+    kept: np.ndarray
+    candidate_probabilities: np.ndarray  # (M, 10) float32, for every candidate, kept or not
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """BGR or BGRA or gray uint8 to (H, W) uint8 gray."""
+    if image.ndim == 2:
+        return image
+    code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+    return cv2.cvtColor(image, code)
+
+
+def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> FrameResult:
+    """All digits of one frame.
+
+    Args:
+        image: (H, W, 3) BGR or (H, W) gray uint8.
+    Returns:
+        FrameResult whose `detections` hold boxes in frame pixels, digits, confidences and (N, 10)
+        probabilities, in reading order, after rejection.
+    """
+    gray = to_gray(image)
+    found = find_digit_boxes(gray, config.detect)
+    crops = normalize_crops(gray, found)
+    digit_probabilities, not_a_digit = classifier.predict(crops)
+    confidences = digit_probabilities.max(axis=1) if len(crops) else np.zeros(0, np.float32)
+    kept = (confidences >= config.classify.min_confidence) & (not_a_digit <= config.classify.max_not_a_digit)
+    detections = Detections(
+        boxes=found.boxes[kept],
+        digits=digit_probabilities[kept].argmax(axis=1).astype(np.int64),
+        confidences=confidences[kept].astype(np.float32),
+        probabilities=digit_probabilities[kept].astype(np.float32),
+    )
+    return FrameResult(detections, found, crops, kept, digit_probabilities)
+
+
+class Recognizer:
+    """The pipeline bound to its config and classifier: `recognizer(image) -> FrameResult`."""
+
+    def __init__(self, config: Config, classifier: Classifier) -> None:
+        self.config = config
+        self.classifier = classifier
+
+    def __call__(self, image: np.ndarray) -> FrameResult:
+        return process_frame(image, self.config, self.classifier)

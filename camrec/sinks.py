@@ -1,0 +1,228 @@
+"""Outputs: JSON Lines and CSV sinks, context managers that write and flush one frame at a time.
+
+Each sink checks its path in `__enter__` (fail fast, never overwrite without being told) and closes in
+`__exit__`, so an exception, Ctrl-C or SIGTERM leaves every completed frame on disk.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+from camrec.detections import Detections
+from camrec.errors import SinkError
+
+CSV_HEADER = ("source", "frame", "time_s", "digit", "confidence", "x", "y", "w", "h")
+
+
+def check_writable(path: str | Path, overwrite: bool) -> Path:
+    """Raise SinkError when `path` exists (without `overwrite`) or its folder does not."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise SinkError(str(path), "already exists", "use --overwrite to replace it")
+    if not path.parent.is_dir():
+        raise SinkError(str(path), "its folder does not exist")
+    if path.is_dir():
+        raise SinkError(str(path), "is a directory")
+    return path
+
+
+def frame_record(frame: Any, detections: Detections) -> dict:
+    """One JSON Lines object: where the frame came from and what was found in it."""
+    return {
+        "source": frame.source,
+        "frame": frame.index,
+        "time_s": round(frame.time_s, 3),
+        "detections": detections.to_records(),
+    }
+
+
+class _TextSink:
+    """A text file or stdout (`-`), opened in `__enter__`, closed (never stdout) in `__exit__`."""
+
+    def __init__(self, path: str | Path, overwrite: bool = False) -> None:
+        self.path = str(path)
+        self.overwrite = overwrite
+        self._file: IO[str] | None = None
+
+    def check(self) -> None:
+        """Fail before any frame is processed when the output cannot be written."""
+        if self.path != "-":
+            check_writable(self.path, self.overwrite)
+
+    def __enter__(self):
+        self.check()
+        if self.path == "-":
+            self._file = sys.stdout
+        else:
+            try:
+                self._file = open(self.path, "w", newline="", encoding="utf-8")
+            except OSError as exc:
+                raise SinkError(self.path, f"cannot write ({exc.strerror})") from None
+        self._started()
+        return self
+
+    def _started(self) -> None:
+        pass
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._file is not None and self._file is not sys.stdout:
+            self._file.close()
+        self._file = None
+
+
+class JsonlSink(_TextSink):
+    """JSON Lines: one object per frame (CONTRACT.md), flushed as written."""
+
+    def write(self, frame: Any, detections: Detections, image: Any = None) -> None:
+        self.write_record(frame_record(frame, detections))
+
+    def write_record(self, record: dict) -> None:
+        assert self._file is not None, "write outside 'with'"
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+
+
+class CsvSink(_TextSink):
+    """CSV: one row per detection under a fixed header; a frame with nothing found writes no row."""
+
+    def _started(self) -> None:
+        self._writer = csv.writer(self._file)
+        self._writer.writerow(CSV_HEADER)
+        self._file.flush()
+
+    def write(self, frame: Any, detections: Detections, image: Any = None) -> None:
+        for record in detections.to_records():
+            self._writer.writerow(
+                [
+                    frame.source,
+                    frame.index,
+                    round(frame.time_s, 3),
+                    record["digit"],
+                    record["confidence"],
+                    *record["box"],
+                ]
+            )
+        self._file.flush()
+
+
+VIDEO_CODECS = {".avi": "MJPG", ".mp4": "mp4v", ".mkv": "MJPG"}
+
+
+class VideoSink:
+    """An annotated video. `.mp4` is H.264 through the system ffmpeg when there is one (OpenCV's wheels
+    cannot encode H.264), else MPEG-4 Part 2; `.avi` is MJPEG, which survives a hard kill frame by frame.
+    The writer opens at the first image, whose size is the truth."""
+
+    def __init__(self, path: str | Path, fps: float, overwrite: bool = False) -> None:
+        self.path = Path(path)
+        self.fps = fps if fps and fps > 0 else 30.0
+        self.overwrite = overwrite
+        self._writer: Any = None
+        self._ffmpeg: Any = None
+        self.frames = 0
+
+    def check(self) -> None:
+        if self.path.suffix.lower() not in VIDEO_CODECS:
+            raise SinkError(str(self.path), "unknown video type", f"use one of {', '.join(sorted(VIDEO_CODECS))}")
+        check_writable(self.path, self.overwrite)
+
+    def __enter__(self) -> VideoSink:
+        self.check()
+        return self
+
+    def write(self, frame: Any, detections: Detections, image: Any = None) -> None:
+        if image is None:
+            return
+        if self._writer is None and self._ffmpeg is None:
+            self._open(image.shape[1], image.shape[0])
+        if self._ffmpeg is not None:
+            self._ffmpeg.stdin.write(image.tobytes())
+        else:
+            self._writer.write(image)
+        self.frames += 1
+
+    def _open(self, width: int, height: int) -> None:
+        import shutil
+        import subprocess
+
+        if self.path.suffix.lower() == ".mp4" and shutil.which("ffmpeg"):
+            self._ffmpeg = subprocess.Popen(
+                [
+                    "ffmpeg",
+                    "-loglevel",
+                    "error",
+                    "-y",
+                    "-f",
+                    "rawvideo",
+                    "-pix_fmt",
+                    "bgr24",
+                    "-s",
+                    f"{width}x{height}",
+                    "-r",
+                    f"{self.fps:g}",
+                    "-i",
+                    "-",
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    "veryfast",
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-movflags",
+                    "+faststart",
+                    str(self.path),
+                ],
+                stdin=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            return
+        import cv2
+
+        fourcc = cv2.VideoWriter_fourcc(*VIDEO_CODECS[self.path.suffix.lower()])
+        self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (width, height))
+        if not self._writer.isOpened():
+            raise SinkError(str(self.path), "OpenCV cannot write this video")
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._ffmpeg is not None:
+            self._ffmpeg.stdin.close()
+            self._ffmpeg.wait()
+        if self._writer is not None:
+            self._writer.release()
+        self._writer = self._ffmpeg = None
+
+
+class ImageDirSink:
+    """Annotated images into a directory, one file per input image, named after it."""
+
+    def __init__(self, folder: str | Path, overwrite: bool = False) -> None:
+        self.folder = Path(folder)
+        self.overwrite = overwrite
+
+    def check(self) -> None:
+        if self.folder.exists() and not self.folder.is_dir():
+            raise SinkError(str(self.folder), "is a file, not a directory")
+
+    def __enter__(self) -> ImageDirSink:
+        self.check()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def write(self, frame: Any, detections: Detections, image: Any = None) -> None:
+        if image is None:
+            return
+        import cv2
+
+        target = self.folder / f"{Path(frame.source).stem}_out.png"
+        if target.exists() and not self.overwrite:
+            raise SinkError(str(target), "already exists", "use --overwrite to replace it")
+        if not cv2.imwrite(str(target), image):
+            raise SinkError(str(target), "cannot write image")
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass

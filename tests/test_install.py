@@ -1,0 +1,42 @@
+"""`pip install .` into a fresh virtual environment works outside the repo, with no TensorFlow."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import MNIST_DIR, REPO
+
+
+@pytest.mark.slow
+def test_wheel_installs_into_a_fresh_venv_and_classifies_outside_the_repo(tmp_path):
+    wheels, venv, elsewhere = tmp_path / "wheels", tmp_path / "venv", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(REPO)],
+        check=True,
+        timeout=300,
+    )
+    wheel = next(wheels.glob("camrec-*.whl"))
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    pip = venv / "bin" / "pip"
+    subprocess.run([str(pip), "install", "-q", str(wheel)], check=True, timeout=600)
+    listed = subprocess.run([str(pip), "list"], capture_output=True, text=True, check=True).stdout.lower()
+    assert "tensorflow" not in listed and "onnxruntime" in listed
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CAMREC_CONFIG")}
+    result = subprocess.run(
+        [str(venv / "bin" / "camrec"), "eval", "--data-dir", str(MNIST_DIR), "--json", "-"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["accuracy"] > 0.99
+    assert str(venv) in record["model"]  # the model inside the installed package, not the checkout's

@@ -1,0 +1,111 @@
+"""Each stage on generated scenes: detection, normalisation, merging, rejection, light ink, the API."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+import camrec
+from benchmarks.scoring import Tally, iou_matrix, score_frame
+from camrec.classifier import Classifier, shipped_model_path
+from camrec.config import load_config
+from camrec.detect import find_digit_boxes
+from camrec.normalize import fit_mnist, normalize_crops
+from camrec.pipeline import Recognizer, to_gray
+from camrec.synth import HELD_OUT_DISTRACTORS, make_scene
+from tests.scenes import test_pool
+
+
+@pytest.fixture(scope="module")
+def pool(mnist_dir):
+    return test_pool(mnist_dir)
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    return Recognizer(load_config(), Classifier.load(shipped_model_path()))
+
+
+def test_fit_mnist_centres_the_mass_and_fits_20_pixels():
+    ink = np.zeros((200, 60), np.float32)
+    ink[20:180, 20:40] = 1.0  # a tall bar, like a "1"
+    fitted = fit_mnist(ink)
+    rows, _ = np.nonzero(fitted > 0.05)
+    assert rows.max() - rows.min() + 1 in (20, 21, 22)  # the long side fills 20 px (plus anti-aliasing)
+    ys, xs = np.indices(fitted.shape)
+    assert abs((ys * fitted).sum() / fitted.sum() - 13.5) < 0.5
+    assert abs((xs * fitted).sum() / fitted.sum() - 13.5) < 0.5
+
+
+def test_detector_crops_classify_like_mnist(pool, recognizer):
+    """Crops that the detector itself cut from camera-like scenes, normalised, read >= 99 % right."""
+    right = total = 0
+    for seed in range(40):
+        scene = make_scene(900 + seed, pool, "moderate", distractors=())
+        gray = to_gray(scene.image)
+        found = find_digit_boxes(gray, recognizer.config.detect)
+        if not len(found.boxes) or not len(scene.boxes):
+            continue
+        digits = recognizer.classifier.predict(normalize_crops(gray, found))[0].argmax(axis=1)
+        ious = iou_matrix(found.boxes, scene.boxes)
+        for i, j in enumerate(ious.argmax(axis=1)):
+            if ious[i, j] >= 0.5:
+                total += 1
+                right += int(digits[i] == scene.digits[j])
+    assert total > 150
+    assert right / total >= 0.99
+
+
+def test_holes_are_not_digits(recognizer):
+    page = np.full((300, 400), 240, np.uint8)
+    for i, text in enumerate("08"):
+        cv2.putText(page, text, (60 + 160 * i, 220), cv2.FONT_HERSHEY_SIMPLEX, 5, 30, 14, cv2.LINE_AA)
+    found = find_digit_boxes(page, recognizer.config.detect)
+    assert len(found.boxes) == 2  # no box for the holes inside 0 and 8
+
+
+def test_merging_joins_a_broken_five_but_not_a_column(recognizer):
+    page = np.full((400, 300), 240, np.uint8)
+    cv2.putText(page, "5", (80, 200), cv2.FONT_HERSHEY_SIMPLEX, 5, 30, 12, cv2.LINE_AA)
+    _, y0, _, h = cv2.boundingRect(255 - page)
+    page[y0 + h // 5 : y0 + h // 5 + 6, :] = 240  # cut the top bar off: two pieces
+    found = find_digit_boxes(page, recognizer.config.detect)
+    assert len(found.boxes) == 1
+    assert found.boxes[0][3] >= 0.9 * h
+    column = np.full((500, 300), 240, np.uint8)
+    for i, text in enumerate("71"):
+        cv2.putText(column, text, (100, 210 + 200 * i), cv2.FONT_HERSHEY_SIMPLEX, 5, 30, 12, cv2.LINE_AA)
+    assert len(find_digit_boxes(column, recognizer.config.detect).boxes) == 2
+
+
+def test_rejection_drops_held_out_distractors(pool, recognizer):
+    tally = Tally()
+    for seed in range(30):
+        scene = make_scene(3000 + seed, pool, "empty", distractors=HELD_OUT_DISTRACTORS)
+        tally.add(score_frame(recognizer(scene.image).detections.boxes, None, scene.boxes, scene.digits))
+    assert tally.false_per_frame <= 0.3
+
+
+@pytest.mark.parametrize("ink", ["light", "auto"])
+def test_light_ink_on_a_dark_board(pool, ink):
+    config = load_config(None, [f"detect.ink={ink}"])
+    recognizer = Recognizer(config, Classifier.load(shipped_model_path()))
+    tally = Tally()
+    for seed in range(15):
+        scene = make_scene(4000 + seed, pool, "moderate", distractors=())
+        board = 255 - scene.image  # chalk on a blackboard
+        found = recognizer(board).detections
+        tally.add(score_frame(found.boxes, found.digits, scene.boxes, scene.digits))
+    assert tally.f1 >= 0.9
+
+
+def test_recognize_api_on_array_path_and_gray(pool, tmp_path):
+    scene = make_scene(5000, pool, "moderate", distractors=())
+    path = tmp_path / "page.png"
+    cv2.imwrite(str(path), scene.image)
+    from_array = camrec.recognize(scene.image)
+    from_path = camrec.recognize(str(path))
+    from_gray = camrec.recognize(cv2.cvtColor(scene.image, cv2.COLOR_BGR2GRAY))
+    assert from_array.digits.tolist() == from_path.digits.tolist() == from_gray.digits.tolist()
+    assert score_frame(from_array.boxes, from_array.digits, scene.boxes, scene.digits).f1 >= 0.9

@@ -1,0 +1,132 @@
+"""The windows themselves, in a real X server (Xvfb), driven by real mouse and key events (xdotool)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import cv2
+import numpy as np
+
+from tests.conftest import MNIST_DIR, REPO
+from tests.scenes import test_pool, write_test_clip
+from tests.strokes import digit_path
+
+
+def xdotool(display: str, *args: str) -> str:
+    result = subprocess.run(
+        ["xdotool", *args], env={**os.environ, "DISPLAY": display}, capture_output=True, text=True, timeout=60
+    )
+    return result.stdout.strip()
+
+
+def wait_for_window(display: str, title: str, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = xdotool(display, "search", "--name", f"^{title}$")
+        if found:
+            return found.splitlines()[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no window named {title!r}")
+
+
+def screenshot(display: str, path) -> np.ndarray:
+    subprocess.run(
+        ["import", "-window", "root", str(path)], env={**os.environ, "DISPLAY": display}, check=True, timeout=60
+    )
+    return cv2.imread(str(path))
+
+
+def start(display: str, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "DISPLAY": display, "CAMREC_MNIST_DIR": str(MNIST_DIR)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "camrec", *args], cwd=REPO, env=env, stderr=subprocess.PIPE, text=True
+    )
+
+
+def draw_with_mouse(display: str, strokes: list[list[tuple[int, int]]]) -> None:
+    """Press, move along the path in small steps (with pauses, as a hand would), release."""
+    for stroke in strokes:
+        args = ["mousemove", str(stroke[0][0]), str(stroke[0][1]), "mousedown", "1"]
+        for x, y in stroke[1:]:
+            args += ["sleep", "0.01", "mousemove", str(x), str(y)]
+        args += ["sleep", "0.02", "mouseup", "1", "sleep", "0.05"]
+        xdotool(display, *args)
+
+
+def test_drawing_ten_digits_with_the_mouse(xvfb_display, tmp_path):
+    out = tmp_path / "draw.jsonl"
+    process = start(xvfb_display, "draw", "--json", str(out))
+    try:
+        window = wait_for_window(xvfb_display, "camrec draw")
+        time.sleep(0.5)
+        for i in range(10):
+            row, col = divmod(i, 5)
+            draw_with_mouse(xvfb_display, digit_path(i, 40 + col * 160, 10 + row * 135, 115))
+        time.sleep(1.0)
+        shot = screenshot(xvfb_display, tmp_path / "draw.png")
+        xdotool(xvfb_display, "key", "--window", window, "q")
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    final = json.loads(out.read_text().splitlines()[-1])
+    assert final["source"] == "draw"
+    read = [d["digit"] for d in final["detections"]]
+    assert len(read) == 10, read
+    assert sum(int(a == b) for a, b in zip(read, range(10))) >= 9, read
+    canvas, panel = shot[0:280, 0:840], shot[0:280, 840:1080]
+    assert (canvas.max(axis=2) < 60).mean() > 0.05  # the drawn strokes are on screen
+    assert (np.abs(panel.astype(int) - 235).max(axis=2) > 60).mean() > 0.005  # the label panel has text and bars
+    assert (np.abs(canvas.astype(int) - [0, 200, 0]).max(axis=2) < 40).sum() > 500  # green boxes were drawn
+
+
+def test_undo_and_clear_change_what_is_read(xvfb_display, tmp_path):
+    out = tmp_path / "draw.jsonl"
+    process = start(xvfb_display, "draw", "--json", str(out))
+    try:
+        window = wait_for_window(xvfb_display, "camrec draw")
+        time.sleep(0.5)
+        draw_with_mouse(xvfb_display, digit_path(7, 60, 60, 150))
+        draw_with_mouse(xvfb_display, digit_path(1, 300, 60, 150))
+        time.sleep(0.5)
+        xdotool(xvfb_display, "key", "--window", window, "u")
+        time.sleep(0.5)
+        xdotool(xvfb_display, "key", "--window", window, "c")
+        time.sleep(0.5)
+        xdotool(xvfb_display, "key", "--window", window, "Escape")
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    reads = [[d["digit"] for d in json.loads(line)["detections"]] for line in out.read_text().splitlines()]
+    assert reads[-3:] == [[7, 1], [7], []]
+
+
+def test_webcam_window_debug_view_and_quit(xvfb_display, tmp_path, mnist_dir):
+    clip = tmp_path / "sheet.avi"
+    write_test_clip(clip, test_pool(mnist_dir), 300, seed=41)
+    process = start(xvfb_display, "webcam", "--source", str(clip), "--json", str(tmp_path / "out.jsonl"))
+    try:
+        window = wait_for_window(xvfb_display, "camrec webcam")
+        time.sleep(1.0)
+        plain = screenshot(xvfb_display, tmp_path / "plain.png")
+        xdotool(xvfb_display, "key", "--window", window, "d")
+        time.sleep(1.0)
+        debug = screenshot(xvfb_display, tmp_path / "debug.png")
+        xdotool(xvfb_display, "key", "--window", window, "q")
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, stderr
+    geometry_plain = (plain.max(axis=2) > 0).any(axis=0).sum()
+    geometry_debug = (debug.max(axis=2) > 0).any(axis=0).sum()
+    assert geometry_debug > geometry_plain + 100  # the mask panel opened beside the frame
+    green = (np.abs(plain.astype(int) - [0, 200, 0]).max(axis=2) < 40).sum()
+    assert green > 300  # boxes drawn over the live frame
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) > 10

@@ -1,0 +1,221 @@
+"""Train camrec's CNN on MNIST (plus generated not-a-digit crops) and write the shipped model files.
+
+    python train.py                      # the shipped recipe (about 40 min on two cores)
+    python train.py --quick --out /tmp/m # 10,000 samples, one epoch, no augmentation (tests)
+
+Writes OUT/digits.keras, OUT/digits.onnx (the fast runtime's copy of the same weights), OUT/metrics.json
+and OUT/training_curves.png, OUT/confusion_matrix.png. Everything is chosen on a validation split held
+out of the training set; the test set is only measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from camrec import __version__
+from camrec.config import DEFAULT_CONFIG
+from camrec.data import load_mnist_or_download, resolve_data_dir
+from camrec.errors import CamrecError
+from camrec.model import NOT_A_DIGIT, NUM_DIGITS, build_model
+from camrec.nondigits import HELD_OUT_KINDS, make_nondigits
+from camrec.normalize import to_model_input
+
+VALIDATION_SIZE = 6_000
+SPLIT_SEED = 0  # the validation split is the same for every training seed
+NONDIGIT_SHARE = 0.15  # not-a-digit crops as a share of the digit samples
+BATCH_SIZE = 128
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=30, help="training epochs (default 30)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--data-dir", help="MNIST IDX directory (else $CAMREC_MNIST_DIR, else config)")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "models"), help="output directory")
+    parser.add_argument("--quick", action="store_true", help="10,000 samples, 1 epoch, no augmentation")
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.epochs = 1
+    return args
+
+
+def load_data(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Train/validation/test arrays in the model's input form, with not-a-digit crops mixed in."""
+    data_dir = resolve_data_dir(args.data_dir, DEFAULT_CONFIG.data.mnist_dir)
+    (x_train, y_train), (x_test, y_test) = load_mnist_or_download(data_dir)
+    order = np.random.default_rng(SPLIT_SEED).permutation(len(x_train))
+    val_idx, train_idx = order[:VALIDATION_SIZE], order[VALIDATION_SIZE:]
+    if args.quick:
+        train_idx = train_idx[:10_000]
+    splits = {
+        "train": (x_train[train_idx], y_train[train_idx]),
+        "val": (x_train[val_idx], y_train[val_idx]),
+        "test": (x_test, y_test),
+    }
+    for offset, name in enumerate(("train", "val")):
+        images, labels = splits[name]
+        junk = make_nondigits(int(len(images) * NONDIGIT_SHARE), seed=1000 * args.seed + offset)
+        splits[name] = (
+            np.concatenate([to_model_input(images), to_model_input(junk)]),
+            np.concatenate([labels.astype(np.int64), np.full(len(junk), NOT_A_DIGIT, np.int64)]),
+        )
+    splits["test"] = (to_model_input(x_test), y_test.astype(np.int64))
+    splits["held_out_nondigits"] = (to_model_input(make_nondigits(1000, 77, HELD_OUT_KINDS)), None)
+    return splits
+
+
+def make_augmenter():
+    """Geometric jitter plus what a camera does to ink: thicker or thinner strokes, blur, noise, faint ink."""
+    geometric = keras.Sequential(
+        [
+            layers.RandomRotation(0.035, fill_mode="constant"),  # about +-12 degrees
+            layers.RandomZoom(0.1, fill_mode="constant"),
+            layers.RandomTranslation(0.08, 0.08, fill_mode="constant"),
+        ]
+    )
+    blur_kernel = tf.constant(np.outer([1, 2, 1], [1, 2, 1]).reshape(3, 3, 1, 1) / 16.0, tf.float32)
+
+    def augment(images, labels):
+        images = geometric(images, training=True)
+        pick = tf.random.uniform((tf.shape(images)[0], 1, 1, 1))
+        thick = tf.nn.max_pool2d(images, 3, 1, "SAME")
+        thin = -tf.nn.max_pool2d(-images, 2, 1, "SAME")
+        images = tf.where(pick < 0.2, thick, tf.where(pick > 0.92, thin, images))
+        blurred = tf.nn.conv2d(images, blur_kernel, 1, "SAME")
+        images = tf.where(tf.random.uniform(tf.shape(pick)) < 0.25, blurred, images)
+        faint = tf.random.uniform(tf.shape(pick), 0.6, 1.0)
+        images = tf.where(tf.random.uniform(tf.shape(pick)) < 0.2, images * faint, images)
+        noise = tf.random.normal(tf.shape(images), stddev=0.04)
+        images = tf.where(tf.random.uniform(tf.shape(pick)) < 0.3, images + noise, images)
+        return tf.clip_by_value(images, 0.0, 1.0), labels
+
+    return augment
+
+
+def train(model, splits: dict, args: argparse.Namespace) -> dict[str, list[float]]:
+    """Adam with cosine decay; keeps the weights of the epoch with the best validation accuracy."""
+    x_train, y_train = splits["train"]
+    dataset = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=args.seed)
+    dataset = dataset.batch(64 if args.quick else BATCH_SIZE)  # quick: more steps for batch norm to settle
+    if not args.quick:
+        dataset = dataset.map(make_augmenter(), num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.prefetch(tf.data.AUTOTUNE)
+    steps = args.epochs * int(np.ceil(len(x_train) / BATCH_SIZE))
+    schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=steps, alpha=0.01)
+    model.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    keep_best = KeepBest()
+    history = model.fit(
+        dataset,
+        epochs=args.epochs,
+        validation_data=splits["val"],
+        callbacks=[keep_best],
+        verbose=1 if sys.stdout.isatty() else 2,
+    )
+    model.set_weights(keep_best.best_weights)
+    return {**history.history, "best_epoch": keep_best.best_epoch + 1}
+
+
+class KeepBest(keras.callbacks.Callback):
+    """Remembers the weights of the epoch with the best validation accuracy (ties: the later one)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.best, self.best_epoch, self.best_weights = -1.0, -1, None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        accuracy = (logs or {}).get("val_accuracy", 0.0)
+        if accuracy >= self.best:
+            self.best, self.best_epoch, self.best_weights = accuracy, epoch, self.model.get_weights()
+
+
+def evaluate(model, splits: dict) -> dict:
+    """Test accuracy (argmax over the ten digits), per-class accuracy, confusion, rejections."""
+    x_test, y_test = splits["test"]
+    probabilities = model.predict(x_test, batch_size=1024, verbose=0)
+    predicted = probabilities[:, :NUM_DIGITS].argmax(axis=1)
+    confusion = np.zeros((NUM_DIGITS, NUM_DIGITS), np.int64)
+    np.add.at(confusion, (y_test, predicted), 1)
+    held_out = model.predict(splits["held_out_nondigits"][0], batch_size=1024, verbose=0)
+    x_val, y_val = splits["val"]
+    val_predicted = model.predict(x_val, batch_size=1024, verbose=0).argmax(axis=1)
+    return {
+        "test_accuracy": float((predicted == y_test).mean()),
+        "n": len(y_test),
+        "rejected": int((probabilities.argmax(axis=1) == NOT_A_DIGIT).sum()),
+        "val_accuracy": float((val_predicted == y_val).mean()),
+        "per_class_accuracy": (confusion.diagonal() / confusion.sum(axis=1)).round(5).tolist(),
+        "confusion_matrix": confusion.tolist(),
+        "held_out_nondigits_rejected": float((held_out.argmax(axis=1) == NOT_A_DIGIT).mean()),
+    }
+
+
+def save(model, metrics: dict, history: dict, args: argparse.Namespace) -> Path:
+    """The Keras model, its ONNX export, metrics.json and the plots."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(out / "digits.keras")
+    model.export(str(out / "digits.onnx"), format="onnx", verbose=False)
+    metrics.update(
+        {
+            "parameters": int(model.count_params()),
+            "epochs": args.epochs,
+            "seed": args.seed,
+            "quick": args.quick,
+            "best_epoch": history.get("best_epoch"),
+            "versions": {
+                "camrec": __version__,
+                "tensorflow": tf.__version__,
+                "keras": keras.__version__,
+                "numpy": np.__version__,
+                "python": platform.python_version(),
+            },
+            "history": {k: [round(float(v), 5) for v in vals] for k, vals in history.items() if isinstance(vals, list)},
+        }
+    )
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    if not args.no_plots:
+        from camrec.plots import plot_confusion, plot_history
+
+        plot_history(metrics["history"], out / "training_curves.png")
+        plot_confusion(np.array(metrics["confusion_matrix"]), out / "confusion_matrix.png")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    try:
+        splits = load_data(args)
+    except CamrecError as exc:
+        print(f"train.py: error: {exc.line()}", file=sys.stderr)
+        return 2
+    keras.utils.set_random_seed(args.seed)
+    model = build_model()
+    history = train(model, splits, args)
+    metrics = evaluate(model, splits)
+    metrics["training_seconds"] = round(time.monotonic() - started, 1)
+    out = save(model, metrics, history, args)
+    print(
+        f"test accuracy {metrics['test_accuracy']:.4%} (val {metrics['val_accuracy']:.4%}, best epoch "
+        f"{history['best_epoch']}), {metrics['parameters']:,} parameters, {metrics['training_seconds']:.0f} s"
+        f" -> {out}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
