@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         p95 = per_frame_p95(long_clip, recognizer)
         expected = len(recognizer(page_scene.image).detections)
         cold = cold_start(page, 5, expected)
+        cold_keras = cold_start(page, 3, expected, runtime="keras")
     report = {
         "bare_decode_fps": round(statistics.median(decode), 1),
         "camrec_fps": round(statistics.median(camrec), 1),
@@ -139,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         "frames_fully_right": round(right, 4),
         "p95_frame_ms": round(p95, 2),
         "cold_start_s": round(cold, 3),
+        "cold_start_keras_s": round(cold_keras, 3),
         "cores": os.cpu_count(),
     }
     print(json.dumps(report, indent=1))

@@ -61,8 +61,11 @@ class DetectConfig:
     offset: float = setting(
         12.0, "adaptive threshold: how much darker than its surroundings ink must be", low=0, high=255
     )
+    min_contrast: float = setting(
+        22.0, "least mean darkness of a digit's ink against its surroundings (grey levels)", low=0, high=255
+    )
     min_height: float = setting(
-        0.035, "smallest digit height as a share of the working frame height", low=0.001, high=1
+        0.03, "smallest digit height as a share of the working frame height", low=0.001, high=1
     )
     max_height: float = setting(0.8, "largest digit height as a share of the working frame height", low=0.001, high=1)
     max_aspect: float = setting(1.6, "widest digit box: width / height", low=0.1, high=10)

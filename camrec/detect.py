@@ -47,23 +47,29 @@ def find_digit_boxes(gray: np.ndarray, cfg: DetectConfig) -> Found:
     scale = min(1.0, cfg.work_width / gray.shape[1])
     small = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     light_ink = cfg.ink == "light" or (cfg.ink == "auto" and is_dark_background(small))
-    binary = threshold_ink(small, cfg, light_ink)
-    _count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    source, binary, darkness = threshold_ink(small, cfg, light_ink)
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     min_h, max_h = cfg.min_height * small.shape[0], cfg.max_height * small.shape[0]
     heights = stats[:, cv2.CC_STAT_HEIGHT]
     tall = (heights >= 0.6 * min_h) & (heights <= max_h)
+    tall &= component_means(binary, labels, darkness, count) >= cfg.min_contrast
     tall[0] = False  # label 0 is the background
     candidates = np.flatnonzero(tall)
     pieces = np.flatnonzero(~tall & (stats[:, cv2.CC_STAT_AREA] >= SPECK))
     pieces = pieces[pieces > 0]
     candidates = candidates[uncluttered(stats, centroids, candidates, pieces, cfg.max_clutter)]
+    ink_levels = component_means(binary, labels, source, count)
+    paper = cv2.integral(source)
     kept_boxes, kept_members = [], []
     for members in merge_pieces(stats, candidates, pieces):
         x, y, w, h = group_box(stats, members)
         ink = int(stats[members, cv2.CC_STAT_AREA].sum())
         # A box touching the frame's edge holds a digit cut in part: better unread than misread.
         inside = x > 0 and y > 0 and x + w < small.shape[1] and y + h < small.shape[0]
-        if inside and min_h <= h <= max_h and w <= cfg.max_aspect * h and ink >= cfg.min_fill * w * h:
+        if not (inside and min_h <= h <= max_h and w <= cfg.max_aspect * h and ink >= cfg.min_fill * w * h):
+            continue
+        ink_level = float(np.average(ink_levels[members], weights=stats[members, cv2.CC_STAT_AREA]))
+        if darkest_side(paper, (x, y, w, h)) - ink_level >= cfg.min_contrast:
             kept_boxes.append((x, y, w, h))
             kept_members.append(members)
     order = reading_order(np.array(kept_boxes, np.float64).reshape(-1, 4))[: cfg.max_boxes]
@@ -97,16 +103,52 @@ def is_dark_background(small: np.ndarray) -> bool:
     return float(np.median(small)) < 100
 
 
-def threshold_ink(small: np.ndarray, cfg: DetectConfig, light_ink: bool) -> np.ndarray:
-    """Ink as 255 on 0: pixels clearly darker (or, for light ink, lighter) than their neighbourhood."""
+def threshold_ink(small: np.ndarray, cfg: DetectConfig, light_ink: bool) -> tuple[np.ndarray, ...]:
+    """Ink as 255 on 0: pixels clearly darker (or, for light ink, lighter) than their neighbourhood.
+
+    Returns the smoothed grey it worked on (ink dark, paper light, whatever the ink), the binary mask,
+    and the darkness map (neighbourhood mean minus pixel, float32) that made it.
+    """
     source = 255 - small if light_ink else small
     source = cv2.GaussianBlur(source, (3, 3), 0)  # sensor noise and JPEG blocks are not ink
-    binary = cv2.adaptiveThreshold(
-        source, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, cfg.block_size, cfg.offset
-    )
+    # The adaptive mean threshold, written out: the darkness map also measures each component's contrast.
+    darkness = cv2.blur(source, (cfg.block_size, cfg.block_size)).astype(np.float32) - source
+    binary = (darkness > cfg.offset).astype(np.uint8) * 255
     binary = remove_long_lines(binary)
     # Close hairline gaps in pen strokes so that one digit stays one component.
-    return cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((2, 2), np.uint8))
+    return source, cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((2, 2), np.uint8)), darkness
+
+
+def component_means(binary: np.ndarray, labels: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
+    """Mean of `values` over each component's ink pixels, (count,) float64 (one pass over the ink only)."""
+    ink = np.flatnonzero(binary)
+    owners = labels.ravel()[ink]
+    total = np.bincount(owners, weights=values.ravel()[ink], minlength=count)
+    return total / np.maximum(np.bincount(owners, minlength=count), 1)
+
+
+def darkest_side(integral: np.ndarray, box: tuple[int, int, int, int]) -> float:
+    """The mean grey of the darkest of four bands just outside a box (left, right, above, below).
+
+    A digit has paper on every side. The dark rim of a desk beside the sheet, or a shadow's edge, is
+    darker than its neighbourhood only on one side: there the band over the desk is as dark as the "ink".
+    """
+    x, y, w, h = box
+    pad = max(2, h // 6)
+    height, width = integral.shape[0] - 1, integral.shape[1] - 1
+    bands = (
+        (x - pad, y, x, y + h),
+        (x + w, y, x + w + pad, y + h),
+        (x, y - pad, x + w, y),
+        (x, y + h, x + w, y + h + pad),
+    )
+    means = []
+    for x0, y0, x1, y1 in bands:
+        x0, x1, y0, y1 = max(0, x0), min(width, x1), max(0, y0), min(height, y1)
+        if x1 > x0 and y1 > y0:
+            total = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
+            means.append(total / ((x1 - x0) * (y1 - y0)))
+    return float(min(means)) if means else 0.0
 
 
 def remove_long_lines(binary: np.ndarray) -> np.ndarray:

@@ -18,6 +18,7 @@ import numpy as np
 
 FRAME_W, FRAME_H = 640, 480
 PAPER_W, PAPER_H = 760, 560
+PAPER_TO_FRAME = 0.85 * FRAME_W / PAPER_W  # how much smaller the sheet looks in the frame, on average
 HARD_CONDITIONS = ("small", "pencil", "hard_shadow", "motion_blur", "ruled", "squared", "tight")
 DISTRACTORS = ("scribble", "cross", "dots", "letters", "finger")
 # Never drawn into anything that trains or tunes rejection (see also nondigits.HELD_OUT_KINDS).
@@ -99,10 +100,11 @@ def ink_alpha(digit: np.ndarray, height: int, rng: np.random.Generator) -> np.nd
 def place_digits(paper, ids, labels, rng, pool, condition, n_digits: int | None = None) -> None:
     """Rows of inked digits; with `n_digits`, exactly that many in two rows of mid-sized digits."""
     images, digit_labels = pool
-    small = condition == "small"
-    height = int(rng.integers(20, 31) if small else rng.integers(40, 141))
+    # Heights are chosen as the camera will see them, then drawn that much larger on the sheet.
+    in_frame = rng.integers(20, 31) if condition == "small" else rng.integers(32, 131)
     if n_digits:
-        height = int(rng.integers(60, 90))
+        in_frame = rng.integers(45, 65)
+    height = int(in_frame / PAPER_TO_FRAME)
     gap_share = 0.1 if condition == "tight" else rng.uniform(0.35, 0.9)
     ink = rng.uniform(120, 165) if condition == "pencil" else rng.uniform(15, 70)
     lines = max(1, min(4, int(PAPER_H * 0.7 // (height * 1.6))))
