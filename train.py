@@ -1,7 +1,13 @@
 """Train camrec's CNN on MNIST (plus generated not-a-digit crops) and write the shipped model files.
 
     python train.py                      # the shipped recipe (about 40 min on two cores)
-    python train.py --quick --out /tmp/m # 10,000 samples, one epoch, no augmentation (tests)
+    python train.py --quick --out /tmp/m # 10,000 samples, one epoch, no augmentation, no fine-tune (tests)
+    python train.py --start-from models/digits.keras   # only the camera fine-tune, on a trained model
+
+Two stages. First the CNN learns MNIST digits (augmented for camera ink) and generated not-a-digit
+crops. Then it is fine-tuned on what camrec's own pipeline cuts out of generated camera-like scenes
+made from MNIST *train* digits: digit crops as the detector frames them, and the detector's mistakes
+(scribbles, crosses, letters, a finger's edge) as not-a-digit.
 
 Writes OUT/digits.keras, OUT/digits.onnx (the fast runtime's copy of the same weights), OUT/metrics.json
 and OUT/training_curves.png, OUT/confusion_matrix.png. Everything is chosen on a validation split held
@@ -28,15 +34,22 @@ from keras import layers
 from camrec import __version__
 from camrec.config import DEFAULT_CONFIG
 from camrec.data import load_mnist_or_download, resolve_data_dir
+from camrec.detect import find_digit_boxes
+from camrec.detections import iou_matrix
 from camrec.errors import CamrecError
 from camrec.model import NOT_A_DIGIT, NUM_DIGITS, build_model
 from camrec.nondigits import HELD_OUT_KINDS, make_nondigits
-from camrec.normalize import to_model_input
+from camrec.normalize import normalize_crops, to_model_input
+from camrec.pipeline import to_gray
+from camrec.synth import make_scene
 
 VALIDATION_SIZE = 6_000
 SPLIT_SEED = 0  # the validation split is the same for every training seed
 NONDIGIT_SHARE = 0.15  # not-a-digit crops as a share of the digit samples
 BATCH_SIZE = 128
+FINETUNE_SCENES = {"train": 1500, "val": 240}  # scenes rendered from the train / validation digits
+FINETUNE_EPOCHS = 4
+FINETUNE_MNIST = 30_000  # MNIST samples mixed in so that the fine-tune does not forget plain digits
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -47,6 +60,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--out", default=str(Path(__file__).parent / "models"), help="output directory")
     parser.add_argument("--quick", action="store_true", help="10,000 samples, 1 epoch, no augmentation")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.add_argument("--no-finetune", action="store_true", help="skip the camera fine-tune stage")
+    parser.add_argument("--start-from", metavar="MODEL", help="fine-tune this .keras model instead of training anew")
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs = 1
@@ -66,6 +81,7 @@ def load_data(args: argparse.Namespace) -> dict[str, tuple[np.ndarray, np.ndarra
         "val": (x_train[val_idx], y_train[val_idx]),
         "test": (x_test, y_test),
     }
+    splits["train_raw"], splits["val_raw"] = splits["train"], splits["val"]  # uint8 digits for scenes
     for offset, name in enumerate(("train", "val")):
         images, labels = splits[name]
         junk = make_nondigits(int(len(images) * NONDIGIT_SHARE), seed=1000 * args.seed + offset)
@@ -106,16 +122,16 @@ def make_augmenter():
     return augment
 
 
-def train(model, splits: dict, args: argparse.Namespace) -> dict[str, list[float]]:
+def train(model, splits: dict, args: argparse.Namespace, learning_rate: float = 1e-3) -> dict[str, list[float]]:
     """Adam with cosine decay; keeps the weights of the epoch with the best validation accuracy."""
     x_train, y_train = splits["train"]
     dataset = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=args.seed)
-    dataset = dataset.batch(64 if args.quick else BATCH_SIZE)  # quick: more steps for batch norm to settle
+    dataset = dataset.batch(BATCH_SIZE)
     if not args.quick:
         dataset = dataset.map(make_augmenter(), num_parallel_calls=tf.data.AUTOTUNE)
     dataset = dataset.prefetch(tf.data.AUTOTUNE)
     steps = args.epochs * int(np.ceil(len(x_train) / BATCH_SIZE))
-    schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=steps, alpha=0.01)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.01)
     model.compile(keras.optimizers.Adam(schedule), "sparse_categorical_crossentropy", metrics=["accuracy"])
     keep_best = KeepBest()
     history = model.fit(
@@ -140,6 +156,45 @@ class KeepBest(keras.callbacks.Callback):
         accuracy = (logs or {}).get("val_accuracy", 0.0)
         if accuracy >= self.best:
             self.best, self.best_epoch, self.best_weights = accuracy, epoch, self.model.get_weights()
+
+
+def camera_crops(pool: tuple[np.ndarray, np.ndarray], seeds: range) -> tuple[np.ndarray, np.ndarray]:
+    """What the pipeline cuts out of generated scenes, labelled: the digit for a box that matches a true
+    digit (IoU >= 0.5), not-a-digit for one that touches none; boxes in between, and digit-shaped
+    letters (O, l, S, Z, B), are left out as ambiguous. Scenes use only the training distractors."""
+    crops, labels = [], []
+    for seed in seeds:
+        scene = make_scene(seed, pool, ("moderate", "hard", "empty")[seed % 3])
+        gray = to_gray(scene.image)
+        found = find_digit_boxes(gray, DEFAULT_CONFIG.detect)
+        if not len(found.boxes):
+            continue
+        digit_iou = iou_matrix(found.boxes, scene.boxes) if len(scene.boxes) else np.zeros((len(found.boxes), 1))
+        letter_iou = iou_matrix(found.boxes, scene.lookalikes) if len(scene.lookalikes) else digit_iou * 0
+        normalized = normalize_crops(gray, found)
+        for i in range(len(found.boxes)):
+            if digit_iou[i].max() >= 0.5:
+                labels.append(int(scene.digits[digit_iou[i].argmax()]))
+            elif digit_iou[i].max() < 0.1 and letter_iou[i].max() < 0.1:
+                labels.append(NOT_A_DIGIT)
+            else:
+                continue
+            crops.append(normalized[i])
+    return np.array(crops, np.float32).reshape(-1, 28, 28, 1), np.array(labels, np.int64)
+
+
+def finetune(model, splits: dict, args: argparse.Namespace) -> dict[str, list[float]]:
+    """A few epochs at a low learning rate on camera crops mixed with MNIST and generated not-a-digits."""
+    rng = np.random.default_rng(args.seed)
+    mixed = {}
+    for name, offset in (("train", 10_000_000), ("val", 20_000_000)):
+        crops, labels = camera_crops(splits[f"{name}_raw"], range(offset, offset + FINETUNE_SCENES[name]))
+        x, y = splits[name]
+        keep = rng.permutation(len(x))[: FINETUNE_MNIST if name == "train" else len(x)]
+        mixed[name] = (np.concatenate([x[keep], crops]), np.concatenate([y[keep], labels]))
+        print(f"fine-tune {name}: {len(crops)} camera crops ({int((labels == NOT_A_DIGIT).sum())} not-a-digit)")
+    tuned = argparse.Namespace(**{**vars(args), "epochs": FINETUNE_EPOCHS})
+    return train(model, {"train": mixed["train"], "val": mixed["val"]}, tuned, learning_rate=2e-4)
 
 
 def evaluate(model, splits: dict) -> dict:
@@ -204,14 +259,24 @@ def main(argv: list[str] | None = None) -> int:
         print(f"train.py: error: {exc.line()}", file=sys.stderr)
         return 2
     keras.utils.set_random_seed(args.seed)
-    model = build_model()
-    history = train(model, splits, args)
+    if args.start_from:
+        model, history = keras.saving.load_model(args.start_from, compile=False, safe_mode=True), {}
+    else:
+        model = build_model()
+        # --quick has one short epoch to learn in, so it takes bolder steps.
+        history = train(model, splits, args, learning_rate=3e-3 if args.quick else 1e-3)
+    base = evaluate(model, splits)
+    if not (args.quick or args.no_finetune):
+        tuned = finetune(model, splits, args)
+        history = {key: history.get(key, []) + values for key, values in tuned.items() if isinstance(values, list)}
+        history["best_epoch"] = tuned["best_epoch"]
     metrics = evaluate(model, splits)
+    metrics["before_finetune"] = {key: base[key] for key in ("test_accuracy", "val_accuracy", "rejected")}
     metrics["training_seconds"] = round(time.monotonic() - started, 1)
     out = save(model, metrics, history, args)
     print(
         f"test accuracy {metrics['test_accuracy']:.4%} (val {metrics['val_accuracy']:.4%}, best epoch "
-        f"{history['best_epoch']}), {metrics['parameters']:,} parameters, {metrics['training_seconds']:.0f} s"
+        f"{history.get('best_epoch')}), {metrics['parameters']:,} parameters, {metrics['training_seconds']:.0f} s"
         f" -> {out}"
     )
     return 0

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from camrec.detections import iou_matrix
+
 IOU_HIT = 0.5
 
 
@@ -31,18 +33,6 @@ class Tally:
     @property
     def false_per_frame(self) -> float:
         return self.false / self.frames if self.frames else 0.0
-
-
-def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of every box in a (N, 4) against every box in b (M, 4), both x, y, w, h."""
-    a, b = a.astype(np.float64), b.astype(np.float64)
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 0] + a[:, None, 2], b[None, :, 0] + b[None, :, 2])
-    y1 = np.minimum(a[:, None, 1] + a[:, None, 3], b[None, :, 1] + b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None, :] - inter
-    return inter / np.maximum(union, 1e-9)
 
 
 def score_frame(

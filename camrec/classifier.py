@@ -51,14 +51,12 @@ class Classifier:
     def load(cls, path: str | os.PathLike, runtime: str = "auto", threads: int = 1) -> Classifier:
         """Open a `.keras` or `.onnx` model; `runtime` is auto, onnx or keras. Raises ModelError."""
         path = Path(path)
-        export = path.with_suffix(".onnx")
-        if (runtime in ("auto", "onnx") and path.suffix == ".onnx") or (runtime == "auto" and export.is_file()):
-            onnx_path = path if path.suffix == ".onnx" else export
+        onnx_path = path if path.suffix == ".onnx" else path.with_suffix(".onnx")
+        if runtime == "onnx" or (runtime == "auto" and onnx_path.is_file()):
             return cls(_load_onnx(onnx_path, threads), onnx_path, "onnx")
-        if runtime == "onnx":
-            raise ModelError(str(export), "no ONNX export beside the model", HOW_TO_GET_ONE)
-        if runtime == "auto" and path.is_file() and path.suffix == ".keras":
-            log.warning("%s: no %s beside it; loading Keras instead (slow to start)", path, export.name)
+        _check_keras_file(path)
+        if runtime == "auto":
+            log.warning("%s: no %s beside it; loading Keras instead (slow to start)", path, onnx_path.name)
         return cls(_load_keras(path), path, "keras")
 
     def predict(self, crops: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -104,8 +102,20 @@ def _load_onnx(path: Path, threads: int):
     return lambda crops: session.run(None, {name: crops})[0]
 
 
-def _load_keras(path: Path):
+def _check_keras_file(path: Path) -> None:
+    """Cheap checks before the slow Keras import: the file exists and is a Keras 3 archive."""
+    import zipfile
+
     _check_exists(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "config.json" not in archive.namelist():
+                raise ModelError(str(path), "not a Keras model archive (no config.json)", HOW_TO_GET_ONE)
+    except (zipfile.BadZipFile, OSError):
+        raise ModelError(str(path), "not a readable Keras model", HOW_TO_GET_ONE) from None
+
+
+def _load_keras(path: Path):
     with _native_stderr_silenced(not log.isEnabledFor(logging.DEBUG)):
         import keras
 

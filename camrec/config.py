@@ -64,9 +64,7 @@ class DetectConfig:
     min_contrast: float = setting(
         22.0, "least mean darkness of a digit's ink against its surroundings (grey levels)", low=0, high=255
     )
-    min_height: float = setting(
-        0.03, "smallest digit height as a share of the working frame height", low=0.001, high=1
-    )
+    min_height: float = setting(0.03, "smallest digit height as a share of the working frame height", low=0.001, high=1)
     max_height: float = setting(0.8, "largest digit height as a share of the working frame height", low=0.001, high=1)
     max_aspect: float = setting(1.6, "widest digit box: width / height", low=0.1, high=10)
     min_fill: float = setting(0.06, "least share of the box that is ink", low=0, high=1)
@@ -77,9 +75,16 @@ class DetectConfig:
 
 
 @dataclass
+class ProcessConfig:
+    workers: int = setting(
+        2, "frames of a video or image set processed at once (threads); results stay in order", low=1, high=64
+    )
+
+
+@dataclass
 class ClassifyConfig:
-    min_confidence: float = setting(0.7, "detections whose digit probability is lower are dropped", low=0, high=1)
-    max_not_a_digit: float = setting(0.5, "detections whose not-a-digit score is higher are dropped", low=0, high=1)
+    min_confidence: float = setting(0.9, "detections whose digit probability is lower are dropped", low=0, high=1)
+    max_not_a_digit: float = setting(0.2, "detections whose not-a-digit score is higher are dropped", low=0, high=1)
 
 
 @dataclass
@@ -110,6 +115,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     detect: DetectConfig = field(default_factory=DetectConfig)
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
+    process: ProcessConfig = field(default_factory=ProcessConfig)
     stream: StreamConfig = field(default_factory=StreamConfig)
     webcam: WebcamConfig = field(default_factory=WebcamConfig)
     output: OutputConfig = field(default_factory=OutputConfig)

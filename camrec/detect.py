@@ -15,7 +15,7 @@ import numpy as np
 from camrec.config import DetectConfig
 
 SPECK = 4  # components smaller than this many working pixels are noise, not even pieces of digits
-LINE_SHARE = 0.2  # a straight run longer than this share of the frame width or height is ruling
+LINE_SHARE = 0.35  # a horizontal run longer than this share of the frame width is ruling, not a stroke
 
 
 @dataclass(frozen=True)
@@ -46,22 +46,30 @@ def find_digit_boxes(gray: np.ndarray, cfg: DetectConfig) -> Found:
     """
     scale = min(1.0, cfg.work_width / gray.shape[1])
     small = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    light_ink = cfg.ink == "light" or (cfg.ink == "auto" and is_dark_background(small))
+    if cfg.ink != "auto":
+        return find_in(small, gray.shape, scale, cfg, light_ink=cfg.ink == "light")
+    # Ink of unknown polarity: read the frame both ways and keep the reading that finds more digits.
+    dark, light = (find_in(small, gray.shape, scale, cfg, light_ink) for light_ink in (False, True))
+    return light if len(light.boxes) > len(dark.boxes) else dark
+
+
+def find_in(small: np.ndarray, shape: tuple[int, ...], scale: float, cfg: DetectConfig, light_ink: bool) -> Found:
+    """`find_digit_boxes` for one ink polarity, on the working-scale frame `small`."""
     source, binary, darkness = threshold_ink(small, cfg, light_ink)
     count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     min_h, max_h = cfg.min_height * small.shape[0], cfg.max_height * small.shape[0]
     heights = stats[:, cv2.CC_STAT_HEIGHT]
     tall = (heights >= 0.6 * min_h) & (heights <= max_h)
-    tall &= component_means(binary, labels, darkness, count) >= cfg.min_contrast
+    contrast, ink_levels = component_means(binary, labels, count, darkness, source)
+    tall &= contrast >= cfg.min_contrast
     tall[0] = False  # label 0 is the background
     candidates = np.flatnonzero(tall)
     pieces = np.flatnonzero(~tall & (stats[:, cv2.CC_STAT_AREA] >= SPECK))
     pieces = pieces[pieces > 0]
     candidates = candidates[uncluttered(stats, centroids, candidates, pieces, cfg.max_clutter)]
-    ink_levels = component_means(binary, labels, source, count)
     paper = cv2.integral(source)
     kept_boxes, kept_members = [], []
-    for members in merge_pieces(stats, candidates, pieces):
+    for members in merge_pieces(stats, candidates, pieces, cfg.max_aspect):
         x, y, w, h = group_box(stats, members)
         ink = int(stats[members, cv2.CC_STAT_AREA].sum())
         # A box touching the frame's edge holds a digit cut in part: better unread than misread.
@@ -74,7 +82,7 @@ def find_digit_boxes(gray: np.ndarray, cfg: DetectConfig) -> Found:
             kept_members.append(members)
     order = reading_order(np.array(kept_boxes, np.float64).reshape(-1, 4))[: cfg.max_boxes]
     boxes = np.array([kept_boxes[i] for i in order], np.float64).reshape(-1, 4)
-    frame_boxes = to_frame_pixels(boxes, scale, gray.shape)
+    frame_boxes = to_frame_pixels(boxes, scale, shape)
     return Found(frame_boxes, binary, labels, [kept_members[i] for i in order], scale, light_ink)
 
 
@@ -98,11 +106,6 @@ def uncluttered(
     return ring_ink / ring_area[:, 0] <= max_clutter
 
 
-def is_dark_background(small: np.ndarray) -> bool:
-    """A chalkboard or a dark screen: most of the frame is dark, so the ink is the light part."""
-    return float(np.median(small)) < 100
-
-
 def threshold_ink(small: np.ndarray, cfg: DetectConfig, light_ink: bool) -> tuple[np.ndarray, ...]:
     """Ink as 255 on 0: pixels clearly darker (or, for light ink, lighter) than their neighbourhood.
 
@@ -119,12 +122,12 @@ def threshold_ink(small: np.ndarray, cfg: DetectConfig, light_ink: bool) -> tupl
     return source, cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((2, 2), np.uint8)), darkness
 
 
-def component_means(binary: np.ndarray, labels: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
-    """Mean of `values` over each component's ink pixels, (count,) float64 (one pass over the ink only)."""
+def component_means(binary: np.ndarray, labels: np.ndarray, count: int, *maps: np.ndarray) -> list[np.ndarray]:
+    """For each map, its mean over each component's ink pixels, (count,) float64; one pass over the ink."""
     ink = np.flatnonzero(binary)
     owners = labels.ravel()[ink]
-    total = np.bincount(owners, weights=values.ravel()[ink], minlength=count)
-    return total / np.maximum(np.bincount(owners, minlength=count), 1)
+    pixels = np.maximum(np.bincount(owners, minlength=count), 1)
+    return [np.bincount(owners, weights=m.ravel()[ink], minlength=count) / pixels for m in maps]
 
 
 def darkest_side(integral: np.ndarray, box: tuple[int, int, int, int]) -> float:
@@ -152,10 +155,14 @@ def darkest_side(integral: np.ndarray, box: tuple[int, int, int, int]) -> float:
 
 
 def remove_long_lines(binary: np.ndarray) -> np.ndarray:
-    """Take out ruling and grid lines: straight runs far longer than any digit is tall or wide."""
+    """Take out ruling, grid lines and the sheet's edges: straight runs longer than a digit's strokes.
+
+    Horizontal: over half the frame wide (a digit's bar is shorter). Vertical: over 60 % of the frame
+    tall, which spares the stem of a 1 written as tall as a drawing canvas or held close to a camera.
+    """
     height, width = binary.shape
     horizontal = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((1, max(15, int(LINE_SHARE * width))), np.uint8))
-    vertical = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((max(15, int(LINE_SHARE * 1.6 * height)), 1), np.uint8))
+    vertical = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((max(15, int(0.6 * height)), 1), np.uint8))
     lines = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
     return cv2.bitwise_and(binary, cv2.bitwise_not(lines))
 
@@ -168,19 +175,23 @@ def group_box(stats: np.ndarray, members: np.ndarray) -> tuple[int, int, int, in
     return x0, y0, x1 - x0, y1 - y0
 
 
-def merge_pieces(stats: np.ndarray, candidates: np.ndarray, pieces: np.ndarray) -> list[np.ndarray]:
-    """Join small pieces to the candidate they belong to (a 5's detached bar, a broken 4's stroke).
+def merge_pieces(stats: np.ndarray, candidates: np.ndarray, pieces: np.ndarray, max_aspect: float) -> list[np.ndarray]:
+    """Join shorter parts to the candidate they belong to (a 5's detached bar, a broken 4's stroke).
 
-    A piece joins a candidate at least 1.6x its height that it overlaps horizontally and nearly touches
-    vertically, and only when the union is no taller than 1.35x the candidate. Candidates never join each
-    other: the digits of one column are of similar height, so they cannot chain into one box.
+    A part (a small piece, or a shorter candidate too wide to be a digit) joins a candidate at least 1.6x
+    its height that it overlaps horizontally and nearly touches vertically, and only when the union is no
+    taller than 1.35x that candidate. Digits of one column are of similar height, so they never chain into one box.
     """
-    groups = [np.array([c]) for c in candidates]
-    if len(pieces) == 0 or len(candidates) == 0:
-        return groups
-    px, py, pw, ph = (stats[pieces, i].astype(np.int64) for i in range(4))
-    taken = np.zeros(len(pieces), bool)
-    for k, c in enumerate(candidates):
+    # Shorter candidates may join only when too wide to be a digit themselves (a 5's bar, a 7's top).
+    bars = candidates[stats[candidates, cv2.CC_STAT_WIDTH] > max_aspect * stats[candidates, cv2.CC_STAT_HEIGHT]]
+    parts = np.union1d(pieces, bars)
+    px, py, pw, ph = (stats[parts, i].astype(np.int64) for i in range(4))
+    taken = np.zeros(len(parts), bool)
+    groups = []
+    joined: set[int] = set()
+    for c in sorted(candidates, key=lambda c: -stats[c, cv2.CC_STAT_HEIGHT]):
+        if c in joined:
+            continue
         cx, cy, cw, ch = (int(v) for v in stats[c, :4])
         overlap = np.minimum(px + pw, cx + cw) - np.maximum(px, cx)
         gap = np.maximum(np.maximum(cy - (py + ph), py - (cy + ch)), 0)
@@ -188,9 +199,10 @@ def merge_pieces(stats: np.ndarray, candidates: np.ndarray, pieces: np.ndarray) 
         joins = (
             ~taken & (ch >= 1.6 * ph) & (overlap >= 0.5 * np.minimum(pw, cw)) & (gap <= 0.2 * ch) & (union <= 1.35 * ch)
         )
-        if joins.any():
-            taken |= joins
-            groups[k] = np.concatenate([groups[k], pieces[joins]])
+        joins &= parts != c
+        taken |= joins
+        joined.update(int(p) for p in parts[joins])
+        groups.append(np.concatenate([[c], parts[joins]]))
     return groups
 
 

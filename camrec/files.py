@@ -43,6 +43,7 @@ def process_files(args: argparse.Namespace, config: Config) -> tuple[Summary, li
             on_frame=viewer.show if viewer else None,
             max_frames=args.max_frames,
             progress=progress,
+            workers=1 if viewer else config.process.workers,
         )
     finally:
         if progress is not None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from camrec.errors import SourceLost
 from camrec.pipeline import FrameResult
 from camrec.sources import Frame, Source
 
@@ -43,10 +46,12 @@ def run(
     on_frame: OnFrame | None = None,
     max_frames: int | None = None,
     progress=None,
+    workers: int = 1,
 ) -> Summary:
     """Process every frame of every source (at most `max_frames` in all); returns the summary.
 
     `draw` makes the annotated image that sinks and `on_frame` receive; without it they get None.
+    `workers` > 1 processes that many frames at once (files only: results still come out in order).
     """
     summary = Summary()
     with contextlib.ExitStack() as stack:
@@ -54,8 +59,7 @@ def run(
             stack.enter_context(sink)
         for source in sources:
             with source:
-                for frame in source:
-                    result = process(frame.image)
+                for frame, result in processed(source, process, workers):
                     image = draw(frame.image, result) if draw is not None else None
                     for sink in sinks:
                         sink.write(frame, result.detections, image)
@@ -68,3 +72,28 @@ def run(
                     if max_frames is not None and summary.frames >= max_frames:
                         return summary
     return summary
+
+
+def processed(frames: Iterable[Frame], process: Process, workers: int) -> Iterator[tuple[Frame, FrameResult]]:
+    """(frame, result) in frame order. With workers > 1, OpenCV and onnxruntime release the GIL, so
+    frames overlap on the cores; at most `workers + 1` frames are in flight, which bounds memory."""
+    if workers <= 1:
+        for frame in frames:
+            yield frame, process(frame.image)
+        return
+    with ThreadPoolExecutor(workers, thread_name_prefix="process") as pool:
+        pending: deque = deque()
+        lost: SourceLost | None = None
+        try:
+            for frame in frames:
+                pending.append((frame, pool.submit(process, frame.image)))
+                if len(pending) > workers:
+                    done, future = pending.popleft()
+                    yield done, future.result()
+        except SourceLost as exc:  # the frames already read still count: finish them first
+            lost = exc
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+        if lost is not None:
+            raise lost

@@ -12,7 +12,7 @@ from camrec.synth import clip_scenes, make_scene, write_clip
 _pool = {}
 
 
-def test_pool(mnist_dir: Path):
+def mnist_test_pool(mnist_dir: Path):
     if "test" not in _pool:
         _pool["test"] = load_split(mnist_dir, "test")
     return _pool["test"]

@@ -16,14 +16,14 @@ import pytest
 
 from benchmarks.scoring import Tally, score_frame
 from tests.conftest import MNIST_DIR, REPO, assert_one_error_line, run_camrec
-from tests.scenes import test_pool, write_scene_images, write_test_clip
+from tests.scenes import mnist_test_pool, write_scene_images, write_test_clip
 
 CLIP_FRAMES = 60
 
 
 @pytest.fixture(scope="module")
 def pool(mnist_dir):
-    return test_pool(mnist_dir)
+    return mnist_test_pool(mnist_dir)
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,7 @@ def test_sigint_mid_run_leaves_complete_outputs(clips, tmp_path):
     folder, _ = clips
     long_clip = folder / "long.avi"
     if not long_clip.exists():
-        write_test_clip(long_clip, test_pool(MNIST_DIR), 300, seed=9)
+        write_test_clip(long_clip, mnist_test_pool(MNIST_DIR), 300, seed=9)
     out, table, saved = tmp_path / "out.jsonl", tmp_path / "out.csv", tmp_path / "saved.avi"
     process = subprocess.Popen(
         [

@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks.mjpeg_server import MjpegServer
 from tests.conftest import MNIST_DIR, REPO, assert_one_error_line, run_camrec
-from tests.scenes import test_pool, write_test_clip
+from tests.scenes import mnist_test_pool, write_test_clip
 from tests.test_files import frame_f1, read_jsonl
 
 
@@ -21,7 +21,7 @@ from tests.test_files import frame_f1, read_jsonl
 def sheet(tmp_path_factory, mnist_dir):
     """A clip of one sheet moving (the digits stay the same) as frames, with truth per frame."""
     path = tmp_path_factory.mktemp("live") / "sheet.avi"
-    truth = write_test_clip(path, test_pool(mnist_dir), 90, seed=31)
+    truth = write_test_clip(path, mnist_test_pool(mnist_dir), 90, seed=31)
     capture = cv2.VideoCapture(str(path))
     frames = []
     while (item := capture.read())[0]:

@@ -40,7 +40,7 @@ def test_shipped_model_holds_the_accuracy_in_its_metrics(mnist_test):
     digits, not_a_digit = predict_all(classifier, crops)
     accuracy = (digits.argmax(axis=1) == labels).mean()
     assert accuracy >= metrics["test_accuracy"] - 0.001  # regression floor: 0.1 point under the record
-    assert (not_a_digit > 0.5).mean() < 0.01  # real digits are seldom called not-a-digit
+    assert (not_a_digit > 0.2).mean() < 0.01  # real digits are seldom called not-a-digit
 
 
 def test_shipped_model_rejects_most_never_seen_nondigits():

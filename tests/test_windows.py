@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from tests.conftest import MNIST_DIR, REPO
-from tests.scenes import test_pool, write_test_clip
+from tests.scenes import mnist_test_pool, write_test_clip
 from tests.strokes import digit_path
 
 
@@ -109,7 +109,7 @@ def test_undo_and_clear_change_what_is_read(xvfb_display, tmp_path):
 
 def test_webcam_window_debug_view_and_quit(xvfb_display, tmp_path, mnist_dir):
     clip = tmp_path / "sheet.avi"
-    write_test_clip(clip, test_pool(mnist_dir), 300, seed=41)
+    write_test_clip(clip, mnist_test_pool(mnist_dir), 300, seed=41)
     process = start(xvfb_display, "webcam", "--source", str(clip), "--json", str(tmp_path / "out.jsonl"))
     try:
         window = wait_for_window(xvfb_display, "camrec webcam")
