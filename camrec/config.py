@@ -57,12 +57,12 @@ class DetectConfig:
     work_width: int = setting(
         640, "frames wider than this are thresholded at this width (crops come from the full frame)", low=160, high=8000
     )
-    block_size: int = setting(31, "adaptive threshold neighbourhood in working pixels", low=3, high=301, odd=True)
+    block_size: int = setting(41, "adaptive threshold neighbourhood in working pixels", low=3, high=301, odd=True)
     offset: float = setting(
         12.0, "adaptive threshold: how much darker than its surroundings ink must be", low=0, high=255
     )
     min_contrast: float = setting(
-        22.0, "least mean darkness of a digit's ink against its surroundings (grey levels)", low=0, high=255
+        18.0, "least mean darkness of a digit's ink against its surroundings (grey levels)", low=0, high=255
     )
     min_height: float = setting(0.03, "smallest digit height as a share of the working frame height", low=0.001, high=1)
     max_height: float = setting(0.8, "largest digit height as a share of the working frame height", low=0.001, high=1)
