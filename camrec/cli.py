@@ -224,6 +224,9 @@ def main(argv: list[str] | None = None) -> int:
 def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace, debug: bool) -> int:
     """Run a command, turning every way it can end into CONTRACT.md's one line and exit status."""
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    # Ctrl-C must end a run cleanly (exit 130) even when started from a shell that ignores SIGINT for
+    # background jobs: Python keeps an inherited "ignore" unless told otherwise.
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         return handler(args)
     except CamrecError as exc:
@@ -242,6 +245,7 @@ def run_guarded(handler: Callable[[argparse.Namespace], int], args: argparse.Nam
         return 1
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def _report(line: str, debug: bool) -> None:

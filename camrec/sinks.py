@@ -112,6 +112,19 @@ class CsvSink(_TextSink):
 VIDEO_CODECS = {".avi": "MJPG", ".mp4": "mp4v", ".mkv": "MJPG"}
 
 
+def h264_encoder(path: str | Path, width: int, height: int, fps: float, crf: int = 23):
+    """A system `ffmpeg` reading BGR frames on stdin and writing H.264 `path` (OpenCV's wheels cannot).
+
+    Its own session, so that Ctrl-C reaches camrec only and camrec closes the file properly.
+    """
+    import subprocess
+
+    command = ["ffmpeg", "-loglevel", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}",
+               "-r", f"{fps:g}", "-i", "-", "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf),
+               "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(path)]  # fmt: skip
+    return subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
 class VideoSink:
     """An annotated video. `.mp4` is H.264 through the system ffmpeg when there is one (OpenCV's wheels
     cannot encode H.264), else MPEG-4 Part 2; `.avi` is MJPEG, which survives a hard kill frame by frame.
@@ -147,39 +160,9 @@ class VideoSink:
 
     def _open(self, width: int, height: int) -> None:
         import shutil
-        import subprocess
 
         if self.path.suffix.lower() == ".mp4" and shutil.which("ffmpeg"):
-            self._ffmpeg = subprocess.Popen(
-                [
-                    "ffmpeg",
-                    "-loglevel",
-                    "error",
-                    "-y",
-                    "-f",
-                    "rawvideo",
-                    "-pix_fmt",
-                    "bgr24",
-                    "-s",
-                    f"{width}x{height}",
-                    "-r",
-                    f"{self.fps:g}",
-                    "-i",
-                    "-",
-                    "-c:v",
-                    "libx264",
-                    "-preset",
-                    "veryfast",
-                    "-pix_fmt",
-                    "yuv420p",
-                    "-movflags",
-                    "+faststart",
-                    str(self.path),
-                ],
-                stdin=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            self._ffmpeg = h264_encoder(self.path, width, height, self.fps)
             return
         import cv2
 

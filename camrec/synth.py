@@ -9,12 +9,13 @@ written as H.264 .mp4 (system ffmpeg) or MJPEG .avi. Truth boxes are the tight b
 from __future__ import annotations
 
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from camrec.sinks import h264_encoder
 
 FRAME_W, FRAME_H = 640, 480
 PAPER_W, PAPER_H = 760, 560
@@ -337,34 +338,7 @@ def write_clip(path: str | Path, scenes, fps: float = 30.0, crf: int = 20) -> li
     if path.suffix == ".mp4":
         if shutil.which("ffmpeg") is None:
             raise RuntimeError("writing H.264 .mp4 needs ffmpeg on PATH")
-        encoder = subprocess.Popen(
-            [
-                "ffmpeg",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "rawvideo",
-                "-pix_fmt",
-                "bgr24",
-                "-s",
-                f"{FRAME_W}x{FRAME_H}",
-                "-r",
-                str(fps),
-                "-i",
-                "-",
-                "-c:v",
-                "libx264",
-                "-preset",
-                "veryfast",
-                "-crf",
-                str(crf),
-                "-pix_fmt",
-                "yuv420p",
-                str(path),
-            ],
-            stdin=subprocess.PIPE,
-        )
+        encoder = h264_encoder(path, FRAME_W, FRAME_H, fps, crf)
         try:
             for scene in scenes:
                 encoder.stdin.write(scene.image.tobytes())
