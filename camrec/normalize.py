@@ -79,17 +79,21 @@ def normalize_crops(gray: np.ndarray, found) -> np.ndarray:
 def cut_ink(gray: np.ndarray, box: np.ndarray, members: np.ndarray, found) -> np.ndarray:
     """The ink of one digit, (h, w) float32, 0 where there is paper or someone else's ink."""
     x, y, w, h = (int(v) for v in box)
-    patch = gray[y : y + h, x : x + w].astype(np.float32)
-    # Ink strength against this crop's own paper (a bright percentile), so uneven light cancels out.
-    ink = patch - np.percentile(patch, 10) if found.light_ink else np.percentile(patch, 90) - patch
+    patch = gray[y : y + h, x : x + w]
+    if found.light_ink:
+        patch = 255 - patch  # chalk on a board: make the ink dark, like pen on paper
+    # Ink strength against this crop's own paper (its 90th percentile), so uneven light cancels out.
+    counts = cv2.calcHist([patch], [0], None, [256], [0, 256]).ravel().cumsum()
+    ink = float(np.searchsorted(counts, 0.9 * counts[-1])) - patch.astype(np.float32)
     peak = float(ink.max())
     if peak <= 0:
-        return np.zeros_like(patch)
+        return np.zeros_like(ink)
     ink = np.clip(ink - 0.2 * peak, 0, None)  # paper grain and noise stay below a fifth of the stroke
     scale = found.scale
     x0, y0 = int(x * scale), int(y * scale)
     x1, y1 = max(x0 + 1, int(np.ceil((x + w) * scale))), max(y0 + 1, int(np.ceil((y + h) * scale)))
-    own = np.isin(found.labels[y0:y1, x0:x1], members).astype(np.uint8)
+    labels = found.labels[y0:y1, x0:x1]
+    own = (labels == members[0] if len(members) == 1 else np.isin(labels, members)).astype(np.uint8)
     # Filled outlines: an adaptive threshold leaves bold strokes hollow, but all their ink is the digit's.
     outlines, _ = cv2.findContours(own, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     cv2.drawContours(own, outlines, -1, 1, thickness=-1)
