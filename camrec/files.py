@@ -13,7 +13,7 @@ from camrec.config import Config
 from camrec.errors import SourceError
 from camrec.pipeline import Recognizer
 from camrec.runner import Summary, run
-from camrec.sinks import CsvSink, ImageDirSink, JsonlSink, VideoSink
+from camrec.sinks import CsvSink, ImageDirSink, JsonlSink, VideoSink, written_paths
 from camrec.sources import Source, open_images, open_video
 from camrec.window import Viewer, check_display
 
@@ -22,19 +22,18 @@ def process_files(args: argparse.Namespace, config: Config) -> tuple[Summary, li
     """Open all sources and sinks (failing before any frame), load the model, run. Returns what was written."""
     overwrite = args.overwrite or config.output.overwrite
     sources = open_sources(args)
-    sinks = make_sinks(args, sources, overwrite)
-    for sink in sinks:
-        sink.check()
-    if args.show:
-        check_display()
-    classifier = Classifier.load(
-        resolve_model_path(args.model, config.model.path), config.model.runtime, config.model.threads
-    )
-    recognizer = Recognizer(config, classifier)
-    needs_image = args.save is not None or args.show
-    viewer = Viewer(f"camrec {args.kind}") if args.show else None
-    progress = make_progress(args, config, sources)
+    viewer = progress = None
     try:
+        sinks = make_sinks(args, sources, overwrite)
+        for sink in sinks:
+            sink.check()
+        if args.show:
+            check_display()
+        path = resolve_model_path(args.model, config.model.path)
+        recognizer = Recognizer(config, Classifier.load(path, config.model.runtime, config.model.threads))
+        needs_image = args.save is not None or args.show
+        viewer = Viewer(f"camrec {args.kind}") if args.show else None
+        progress = make_progress(args, config, sources)
         summary = run(
             sources,
             recognizer,
@@ -52,17 +51,15 @@ def process_files(args: argparse.Namespace, config: Config) -> tuple[Summary, li
             viewer.close()
         for source in sources:
             source.close()
-    return summary, [str(getattr(s, "path", None) or s.folder) for s in sinks if str(getattr(s, "path", "")) != "-"]
+    return summary, written_paths(sinks)
 
 
 def open_sources(args: argparse.Namespace) -> list[Source]:
     """Every input opened (videos read their first frame): one bad path fails before any output exists."""
-    if args.kind == "image":
-        return [open_images(spec) for spec in args.paths]
     opened: list[Source] = []
     try:
         for spec in args.paths:
-            opened.append(open_video(spec, args.stride))
+            opened.append(open_images(spec) if args.kind == "image" else open_video(spec, args.stride))
     except SourceError:
         for source in opened:
             source.close()

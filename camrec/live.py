@@ -11,8 +11,8 @@ from camrec.config import Config
 from camrec.errors import SourceError
 from camrec.pipeline import Recognizer
 from camrec.runner import Summary, run
-from camrec.sinks import CsvSink, JsonlSink, VideoSink
-from camrec.sources import open_live
+from camrec.sinks import CsvSink, JsonlSink, VideoSink, written_paths
+from camrec.sources import open_source
 from camrec.window import check_display
 
 Say = Callable[[str], None]
@@ -21,10 +21,6 @@ Say = Callable[[str], None]
 def load_recognizer(args: argparse.Namespace, config: Config) -> Recognizer:
     path = resolve_model_path(args.model, config.model.path)
     return Recognizer(config, Classifier.load(path, config.model.runtime, config.model.threads))
-
-
-def written_paths(sinks: list) -> list[str]:
-    return [str(s.path) for s in sinks if str(s.path) != "-"]
 
 
 def run_live(args: argparse.Namespace, config: Config, say: Say) -> tuple[Summary, list[str]]:
@@ -41,8 +37,9 @@ def run_live(args: argparse.Namespace, config: Config, say: Say) -> tuple[Summar
         check_display()
     recognizer = load_recognizer(args, config)
     try:
-        source = open_live(
+        source = open_source(
             args.source if args.source is not None else "0",
+            live=True,
             open_timeout_s=config.stream.open_timeout_s,
             reconnect_s=config.stream.reconnect_s,
             width=config.webcam.width,

@@ -30,6 +30,11 @@ def check_writable(path: str | Path, overwrite: bool) -> Path:
     return path
 
 
+def written_paths(sinks: list) -> list[str]:
+    """The files and folders that sinks write (not stdout), for the closing summary line."""
+    return [str(sink.path) for sink in sinks if str(sink.path) != "-"]
+
+
 def frame_record(frame: Any, detections: Detections) -> dict:
     """One JSON Lines object: where the frame came from and what was found in it."""
     return {
@@ -184,7 +189,7 @@ class ImageDirSink:
     """Annotated images into a directory, one file per input image, named after it."""
 
     def __init__(self, folder: str | Path, overwrite: bool = False) -> None:
-        self.folder = Path(folder)
+        self.folder = self.path = Path(folder)
         self.overwrite = overwrite
 
     def check(self) -> None:

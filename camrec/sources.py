@@ -400,3 +400,18 @@ def _open_file(path: Path) -> tuple[cv2.VideoCapture, np.ndarray]:
     if first is None:
         raise SourceError(str(path), "not a video file OpenCV can read")
     return capture, first
+
+
+def open_source(spec: str, *, live: bool = False, stride: int = 1, **live_options) -> Source:
+    """The one entry point: any spec to an opened Source (SourceError, naming the spec, when it fails).
+
+    `live=True` (camrec webcam): a camera index, a stream URL, or a file replayed at its own frame rate,
+    always the newest frame. Otherwise: an image file, a directory or a glob yields images; anything
+    else is a video file, every `stride`-th frame in order.
+    """
+    if live:
+        return open_live(spec, **live_options)
+    path = Path(spec).expanduser()
+    if path.is_dir() or any(ch in spec for ch in "*?[") or path.suffix.lower() in IMAGE_SUFFIXES:
+        return open_images(spec)
+    return open_video(spec, stride)
