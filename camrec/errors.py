@@ -47,3 +47,7 @@ class SourceLost(CamrecError):
 
 class SinkError(CamrecError):
     """An output cannot be written."""
+
+
+class DisplayError(CamrecError):
+    """A window was asked for where there is no display."""

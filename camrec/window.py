@@ -8,13 +8,9 @@ import sys
 import cv2
 import numpy as np
 
-from camrec.errors import CamrecError
+from camrec.errors import DisplayError
 
 QUIT_KEYS = {27, ord("q")}
-
-
-class DisplayError(CamrecError):
-    """A window was asked for where there is no display."""
 
 
 def check_display() -> None:
