@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import cv2
+import numpy as np
 import pytest
 
 from tests.conftest import MNIST_DIR, REPO
@@ -40,3 +42,11 @@ def test_wheel_installs_into_a_fresh_venv_and_classifies_outside_the_repo(tmp_pa
     record = json.loads(result.stdout)
     assert record["accuracy"] > 0.99
     assert str(venv) in record["model"]  # the model inside the installed package, not the checkout's
+    page = elsewhere / "photo.png"
+    page_text = np.full((240, 480), 235, np.uint8)
+    cv2.putText(page_text, "4 7", (80, 170), cv2.FONT_HERSHEY_SIMPLEX, 4, 20, 10, cv2.LINE_AA)
+    cv2.imwrite(str(page), page_text)
+    result = subprocess.run([str(venv / "bin" / "camrec"), "image", "photo.png", "--json", "-"], cwd=elsewhere,
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert [d["digit"] for d in json.loads(result.stdout)["detections"]] == [4, 7]
