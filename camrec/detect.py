@@ -57,12 +57,12 @@ def find_digit_boxes(gray: np.ndarray, cfg: DetectConfig) -> Found:
 def find_in(small: np.ndarray, shape: tuple[int, ...], scale: float, cfg: DetectConfig, light_ink: bool) -> Found:
     """`find_digit_boxes` for one ink polarity, on the working-scale frame `small`."""
     source, binary, darkness = threshold_ink(small, cfg, light_ink)
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    _, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     min_h, max_h = cfg.min_height * small.shape[0], cfg.max_height * small.shape[0]
     heights = stats[:, cv2.CC_STAT_HEIGHT]
     tall = (heights >= 0.6 * min_h) & (heights <= max_h)
     tall[0] = False  # label 0 is the background
-    contrast, ink_levels = component_means(labels, stats, np.flatnonzero(tall), count, darkness, source)
+    contrast, ink_levels = component_means(labels, stats, np.flatnonzero(tall), darkness, source)
     tall &= contrast >= cfg.min_contrast
     candidates = np.flatnonzero(tall)
     pieces = np.flatnonzero(~tall & (stats[:, cv2.CC_STAT_AREA] >= SPECK))
@@ -123,12 +123,12 @@ def threshold_ink(small: np.ndarray, cfg: DetectConfig, light_ink: bool) -> tupl
     return source, cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((2, 2), np.uint8)), darkness
 
 
-def component_means(labels: np.ndarray, stats: np.ndarray, which: np.ndarray, count: int, *maps: np.ndarray) -> list:
-    """For each map, its mean over the pixels of each component in `which`, (count,) float64 (0 elsewhere).
+def component_means(labels: np.ndarray, stats: np.ndarray, which: np.ndarray, *maps: np.ndarray) -> list:
+    """For each map, its mean over the pixels of each component in `which`, (components,) float64 (0 elsewhere).
 
     Only the few tall components are measured, each inside its own box: far cheaper than the whole frame.
     """
-    means = [np.zeros(count) for _ in maps]
+    means = [np.zeros(len(stats)) for _ in maps]
     for c in which:
         x, y, w, h = stats[c, :4]
         own = labels[y : y + h, x : x + w] == c

@@ -76,27 +76,20 @@ def make_sinks(args: argparse.Namespace, sources: list[Source], overwrite: bool)
     if args.save and args.kind == "image":
         sinks.append(ImageDirSink(args.save, overwrite))
     elif args.save:
-        sinks.extend(PerSourceVideoSink(args.save, sources, overwrite).sinks())
+        sinks.extend(video_sinks(args.save, sources, overwrite))
     return sinks
 
 
-class PerSourceVideoSink:
+def video_sinks(target: str, sources: list[Source], overwrite: bool) -> list:
     """`--save` for videos: the file itself for one input, `DIR/<stem>_out.mp4` per input for several."""
-
-    def __init__(self, target: str, sources: list[Source], overwrite: bool) -> None:
-        self.target, self.sources, self.overwrite = Path(target), sources, overwrite
-
-    def sinks(self) -> list:
-        if len(self.sources) == 1:
-            return [VideoSink(self.target, self.sources[0].info.fps, self.overwrite)]
-        self.target.mkdir(parents=True, exist_ok=True)
-        return [
-            _OnlyFrom(
-                source.name,
-                VideoSink(self.target / f"{Path(source.name).stem}_out.mp4", source.info.fps, self.overwrite),
-            )
-            for source in self.sources
-        ]
+    target = Path(target)
+    if len(sources) == 1:
+        return [VideoSink(target, sources[0].info.fps, overwrite)]
+    target.mkdir(parents=True, exist_ok=True)
+    return [
+        _OnlyFrom(source.name, VideoSink(target / f"{Path(source.name).stem}_out.mp4", source.info.fps, overwrite))
+        for source in sources
+    ]
 
 
 class _OnlyFrom:

@@ -182,12 +182,16 @@ def _put(frames: queue.Queue, item: object, stop: threading.Event) -> None:
             continue
 
 
+def is_glob(spec: str) -> bool:
+    return any(ch in spec for ch in "*?[")
+
+
 def expand_image_spec(spec: str) -> list[Path]:
     """A file, a directory (its images, sorted) or a glob to a list of image paths."""
     path = Path(spec).expanduser()
     if path.is_dir():
         return sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    if any(ch in spec for ch in "*?["):
+    if is_glob(spec):
         return sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
     return [path]
 
@@ -412,6 +416,6 @@ def open_source(spec: str, *, live: bool = False, stride: int = 1, **live_option
     if live:
         return open_live(spec, **live_options)
     path = Path(spec).expanduser()
-    if path.is_dir() or any(ch in spec for ch in "*?[") or path.suffix.lower() in IMAGE_SUFFIXES:
+    if path.is_dir() or is_glob(spec) or path.suffix.lower() in IMAGE_SUFFIXES:
         return open_images(spec)
     return open_video(spec, stride)
