@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 START = {
     "onnx": "import onnxruntime as o; s=o.SessionOptions(); s.intra_op_num_threads=1; "
-            "o.InferenceSession({path!r}, s, providers=['CPUExecutionProvider'])",
+    "o.InferenceSession({path!r}, s, providers=['CPUExecutionProvider'])",
     "litert": "from ai_edge_litert.interpreter import Interpreter; i=Interpreter({path!r}, num_threads=1); "
-              "i.allocate_tensors()",
+    "i.allocate_tensors()",
 }
 BATCH = """
 import time, numpy as np
@@ -35,12 +35,12 @@ print(sorted(times)[100] * 1000)
 """
 SETUP = {
     "onnx": "import onnxruntime as o; s=o.SessionOptions(); s.intra_op_num_threads=1; "
-            "q=o.InferenceSession({path!r}, s, providers=['CPUExecutionProvider']); n=q.get_inputs()[0].name\n"
-            "run = lambda x: q.run(None, {{n: x}})",
+    "q=o.InferenceSession({path!r}, s, providers=['CPUExecutionProvider']); n=q.get_inputs()[0].name\n"
+    "run = lambda x: q.run(None, {{n: x}})",
     "litert": "from ai_edge_litert.interpreter import Interpreter; i=Interpreter({path!r}, num_threads=1)\n"
-              "d=i.get_input_details()[0]; i.resize_tensor_input(d['index'], [8, 28, 28, 1]); i.allocate_tensors()\n"
-              "o=i.get_output_details()[0]['index']\n"
-              "def run(x):\n    i.set_tensor(d['index'], x); i.invoke(); return i.get_tensor(o)",
+    "d=i.get_input_details()[0]; i.resize_tensor_input(d['index'], [8, 28, 28, 1]); i.allocate_tensors()\n"
+    "o=i.get_output_details()[0]['index']\n"
+    "def run(x):\n    i.set_tensor(d['index'], x); i.invoke(); return i.get_tensor(o)",
 }
 
 
@@ -65,10 +65,17 @@ def main(argv: list[str] | None = None) -> int:
         report = {}
         for name, path in paths.items():
             starts = [timed(START[name].format(path=path)) for _ in range(5)]
-            batch = subprocess.run([sys.executable, "-c", BATCH.format(setup=SETUP[name].format(path=path))],
-                                   check=True, capture_output=True, text=True).stdout
-            report[name] = {"start_s": round(statistics.median(starts), 3), "batch8_ms": round(float(batch), 3),
-                            "bytes": Path(path).stat().st_size}
+            batch = subprocess.run(
+                [sys.executable, "-c", BATCH.format(setup=SETUP[name].format(path=path))],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            report[name] = {
+                "start_s": round(statistics.median(starts), 3),
+                "batch8_ms": round(float(batch), 3),
+                "bytes": Path(path).stat().st_size,
+            }
     print(json.dumps(report, indent=1))
     return 0
 

@@ -83,8 +83,9 @@ def cut_ink(gray: np.ndarray, box: np.ndarray, members: np.ndarray, found) -> np
     if found.light_ink:
         patch = 255 - patch  # chalk on a board: make the ink dark, like pen on paper
     # Ink strength against this crop's own paper (its 90th percentile), so uneven light cancels out.
-    counts = cv2.calcHist([patch], [0], None, [256], [0, 256]).ravel().cumsum()
-    ink = float(np.searchsorted(counts, 0.9 * counts[-1])) - patch.astype(np.float32)
+    rank = max(0, int(np.ceil(0.9 * patch.size)) - 1)
+    paper = float(np.partition(patch, rank, axis=None)[rank])
+    ink = paper - patch.astype(np.float32)
     peak = float(ink.max())
     if peak <= 0:
         return np.zeros_like(ink)

@@ -38,7 +38,4 @@ DIGIT_STROKES: dict[int, list[list[tuple[float, float]]]] = {
 def digit_path(digit: int, x: float, y: float, height: float) -> list[list[tuple[int, int]]]:
     """The strokes of `digit` scaled to `height` px with the box's top-left at (x, y), in pixels."""
     scale = height / 140
-    return [
-        [(round(x + px * scale), round(y + py * scale)) for px, py in stroke]
-        for stroke in DIGIT_STROKES[digit]
-    ]
+    return [[(round(x + px * scale), round(y + py * scale)) for px, py in stroke] for stroke in DIGIT_STROKES[digit]]

@@ -46,7 +46,13 @@ def test_wheel_installs_into_a_fresh_venv_and_classifies_outside_the_repo(tmp_pa
     page_text = np.full((240, 480), 235, np.uint8)
     cv2.putText(page_text, "4 7", (80, 170), cv2.FONT_HERSHEY_SIMPLEX, 4, 20, 10, cv2.LINE_AA)
     cv2.imwrite(str(page), page_text)
-    result = subprocess.run([str(venv / "bin" / "camrec"), "image", "photo.png", "--json", "-"], cwd=elsewhere,
-                            env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(venv / "bin" / "camrec"), "image", "photo.png", "--json", "-"],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     assert [d["digit"] for d in json.loads(result.stdout)["detections"]] == [4, 7]

@@ -12,8 +12,9 @@ from tests.conftest import REPO
 
 def test_main_job_without_a_display_processes_the_demo_clip(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    result = subprocess.run([sys.executable, "-m", "camrec.start"], cwd=tmp_path, env=env, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "camrec.start"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     assert "no display" in result.stderr.splitlines()[0]
     (run_dir,) = (tmp_path / "runs").iterdir()
