@@ -114,7 +114,11 @@ class VideoFileSource(Source):
         self._frames_seen = 0
 
     def open(self) -> VideoFileSource:
-        capture = cv2.VideoCapture(str(self.path))
+        # One decoding thread: the other core is busy recognising, and FFmpeg's frame threads would
+        # only add hand-over work (measured: 1.95 instead of 2.2 ms of CPU per 640x480 H.264 frame).
+        capture = cv2.VideoCapture(str(self.path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
+        if not capture.isOpened():  # a backend that does not take the setting
+            capture = cv2.VideoCapture(str(self.path))
         ok, first = capture.read() if capture.isOpened() else (False, None)
         if not ok:
             capture.release()

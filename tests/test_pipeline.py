@@ -79,6 +79,19 @@ def test_merging_joins_a_broken_five_but_not_a_column(recognizer):
     assert len(find_digit_boxes(column, recognizer.config.detect).boxes) == 2
 
 
+def test_a_long_mark_beside_a_digit_is_not_clutter(recognizer):
+    # Clutter is speckle (wood grain, fabric) around a digit. A long wavy mark taller than any digit, the
+    # way a sheet's edge or a desk's rim thresholds, has its centre beside the 4 but is no speckle.
+    page = np.full((480, 640), 235, np.uint8)
+    cv2.putText(page, "4", (260, 300), cv2.FONT_HERSHEY_SIMPLEX, 4, 30, 10, cv2.LINE_AA)
+    x, y, w, h = cv2.boundingRect((page < 128).astype(np.uint8))
+    rows = np.arange(5, 476)
+    wave = np.stack([x + w + 30 + 6 * np.sin(rows / 9.0), rows], axis=1)
+    cv2.polylines(page, [wave.astype(np.int32)], False, 40, 8, cv2.LINE_AA)
+    found = find_digit_boxes(page, recognizer.config.detect)
+    assert len(found.boxes) == 1 and iou_matrix(found.boxes, np.array([[x, y, w, h]]))[0, 0] > 0.8
+
+
 def test_rejection_drops_held_out_distractors(pool, recognizer):
     tally = Tally()
     for seed in range(30):
