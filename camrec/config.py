@@ -66,7 +66,7 @@ class DetectConfig:
     )
     min_height: float = setting(0.03, "smallest digit height as a share of the working frame height", low=0.001, high=1)
     max_height: float = setting(0.8, "largest digit height as a share of the working frame height", low=0.001, high=1)
-    max_aspect: float = setting(1.6, "widest digit box: width / height", low=0.1, high=10)
+    max_aspect: float = setting(1.9, "widest digit box: width / height", low=0.1, high=10)
     min_fill: float = setting(0.06, "least share of the box that is ink", low=0, high=1)
     max_clutter: float = setting(
         0.12, "most speckle ink around a digit (share of a ring around its box); more is desk, not paper", low=0, high=1
