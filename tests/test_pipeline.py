@@ -101,6 +101,17 @@ def test_rejection_drops_held_out_distractors(pool, recognizer):
     assert tally.false_per_frame <= 2.0
 
 
+def test_digit_free_frames_stay_nearly_free(pool, recognizer):
+    tally = Tally()
+    for seed in range(40):
+        scene = make_scene(4000 + seed, pool, "empty")
+        found = recognizer(scene.image).detections
+        tally.add(score_frame(found.boxes, found.digits, scene.boxes, scene.digits, scene.lookalikes))
+    # Scribbles, crosses, dots, letters, a finger; O, l, S, Z and B may be read as digits and are not counted.
+    # Measured 0 on these 40 frames (0.03-0.06 on the benchmark seeds); 0.125 when rejecting only at > 0.2.
+    assert tally.false_per_frame <= 0.1, tally.false_per_frame
+
+
 # auto guesses the polarity per frame (measured 0.89 here); naming it (light) does better (measured 0.94).
 @pytest.mark.parametrize(("ink", "floor"), [("light", 0.9), ("auto", 0.85)])
 def test_light_ink_on_a_dark_board(pool, ink, floor):
