@@ -13,6 +13,7 @@ import numpy as np
 MNIST_SIZE = 28
 FIT_SIZE = 20  # MNIST fits each digit's bounding box into 20x20 before padding to 28x28
 INK_FLOOR = 0.05  # ink weaker than this (after scaling to [0, 1]) does not count for the bounding box
+NEIGHBOURS = np.ones((3, 3), np.uint8)  # a digit's mask takes in the anti-aliased rim around its strokes
 
 
 def fit_mnist(ink: np.ndarray) -> np.ndarray:
@@ -98,6 +99,7 @@ def cut_ink(gray: np.ndarray, box: np.ndarray, members: np.ndarray, found) -> np
     # Filled outlines: an adaptive threshold leaves bold strokes hollow, but all their ink is the digit's.
     outlines, _ = cv2.findContours(own, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     cv2.drawContours(own, outlines, -1, 1, thickness=-1)
-    own = cv2.dilate(own, np.ones((3, 3), np.uint8))
-    mask = cv2.resize(own.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
-    return ink * mask
+    own = cv2.dilate(own, NEIGHBOURS)
+    if own.shape == (h, w):  # detection ran at full resolution
+        return ink * own
+    return ink * cv2.resize(own.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
