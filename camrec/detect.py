@@ -57,7 +57,9 @@ def find_digit_boxes(gray: np.ndarray, cfg: DetectConfig) -> Found:
 def find_in(small: np.ndarray, shape: tuple[int, ...], scale: float, cfg: DetectConfig, light_ink: bool) -> Found:
     """`find_digit_boxes` for one ink polarity, on the working-scale frame `small`."""
     source, binary, darkness = threshold_ink(small, cfg, light_ink)
-    _, labels, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    # BBDT: the same labels as the default algorithm, at half its cost on one thread (measured 0.85 vs 1.9
+    # ms on a 640x480 frame), which is how each frame runs when a video keeps both cores busy.
+    _, labels, stats, centroids = cv2.connectedComponentsWithStatsWithAlgorithm(binary, 8, cv2.CV_32S, cv2.CCL_BBDT)
     min_h, max_h = cfg.min_height * small.shape[0], cfg.max_height * small.shape[0]
     heights = stats[:, cv2.CC_STAT_HEIGHT]
     tall = (heights >= 0.6 * min_h) & (heights <= max_h)

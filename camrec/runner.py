@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import cv2
 import numpy as np
 
 from camrec.errors import SourceLost
@@ -81,7 +82,7 @@ def processed(frames: Iterable[Frame], process: Process, workers: int) -> Iterat
         for frame in frames:
             yield frame, process(frame.image)
         return
-    with ThreadPoolExecutor(workers, thread_name_prefix="process") as pool:
+    with ThreadPoolExecutor(workers, thread_name_prefix="process") as pool, opencv_threads(1):
         pending: deque = deque()
         lost: SourceLost | None = None
         try:
@@ -97,3 +98,16 @@ def processed(frames: Iterable[Frame], process: Process, workers: int) -> Iterat
             yield done, future.result()
         if lost is not None:
             raise lost
+
+
+@contextlib.contextmanager
+def opencv_threads(count: int) -> Iterator[None]:
+    """OpenCV's own thread pool set to `count` threads for a while. When frames already run in parallel,
+    its threads only compete with them for the cores (measured: 176 instead of 165 frames/s, 10.0 instead
+    of 11.3 ms of CPU per frame, `camrec video` on two cores)."""
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(count)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(previous)
