@@ -223,7 +223,7 @@ def export_int8_onnx(model, path: Path, calibration: np.ndarray) -> None:
     """The ONNX copy that camrec runs, with int8 weights and activations.
 
     Measured on the shipped model: a frame's 9 crops classify in 1.2 ms instead of 3.2 ms on one core,
-    with the same MNIST test accuracy and the same end-to-end figures. Activation ranges are calibrated
+    MNIST test accuracy 99.64 % (float 99.65 %), end-to-end figures unchanged. Activation ranges are calibrated
     on `calibration`, validation samples (digits and not-a-digits), never on test digits.
     """
     from onnxruntime.quantization import CalibrationDataReader, QuantType, quantize_static

@@ -179,7 +179,7 @@ def remove_long_lines(binary: np.ndarray) -> np.ndarray:
     runs = [long_runs(binary, int(LINE_SHARE * width), axis=1), long_runs(binary, int(0.6 * height), axis=0)]
     runs = [run for run in runs if run is not None]
     if not runs:
-        return binary  # plain paper, the common case: no full-size work at all
+        return binary  # no ruling and no sheet edge in view: no full-size work at all
     lines = runs[0] if len(runs) == 1 else cv2.bitwise_or(*runs)
     lines = cv2.dilate(cv2.bitwise_and(lines, binary), np.ones((3, 3), np.uint8))
     return cv2.bitwise_and(binary, cv2.bitwise_not(lines))

@@ -103,8 +103,8 @@ def processed(frames: Iterable[Frame], process: Process, workers: int) -> Iterat
 @contextlib.contextmanager
 def opencv_threads(count: int) -> Iterator[None]:
     """OpenCV's own thread pool set to `count` threads for a while. When frames already run in parallel,
-    its threads only compete with them for the cores (measured: 176 instead of 165 frames/s, 10.0 instead
-    of 11.3 ms of CPU per frame, `camrec video` on two cores)."""
+    its threads only compete with them for the cores (measured, `camrec video` on two cores in two A/B
+    runs: about 1 ms less CPU per frame, 10.0 vs 11.3 and 11.4 vs 12.5 ms; 2-7 % more frames/s)."""
     previous = cv2.getNumThreads()
     cv2.setNumThreads(count)
     try:
