@@ -80,7 +80,9 @@ def find_in(small: np.ndarray, shape: tuple[int, ...], scale: float, cfg: Detect
     leaders = np.array([members[0] for members in groups], np.int64)  # merged pieces are too small to matter
     keep[keep] = darkest_side(cv2.integral(source), boxes[keep]) - ink_levels[leaders[keep]] >= cfg.min_contrast
     kept = np.flatnonzero(keep)
-    order = kept[np.asarray(reading_order(boxes[kept].astype(np.float64)), np.int64)][: cfg.max_boxes]
+    if len(kept) > cfg.max_boxes:  # the tallest ones
+        kept = np.sort(kept[np.argsort(-boxes[kept, 3], kind="stable")[: cfg.max_boxes]])
+    order = kept[np.asarray(reading_order(boxes[kept].astype(np.float64)), np.int64)]
     members = [groups[i] for i in order]
     boxes = boxes[order].astype(np.float64).reshape(-1, 4)
     frame_boxes = to_frame_pixels(boxes, scale, shape)

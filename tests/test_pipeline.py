@@ -79,6 +79,16 @@ def test_merging_joins_a_broken_five_but_not_a_column(recognizer):
     assert len(find_digit_boxes(column, recognizer.config.detect).boxes) == 2
 
 
+def test_max_boxes_keeps_the_largest_in_reading_order():
+    page = np.full((300, 600), 240, np.uint8)
+    for text, x, scale in (("1", 40, 2), ("2", 180, 5), ("3", 420, 3.5)):
+        cv2.putText(page, text, (x, 250), cv2.FONT_HERSHEY_SIMPLEX, scale, 30, 10, cv2.LINE_AA)
+    assert len(find_digit_boxes(page, load_config().detect).boxes) == 3
+    boxes = find_digit_boxes(page, load_config(None, ["detect.max_boxes=2"]).detect).boxes
+    assert len(boxes) == 2 and boxes[0][0] < boxes[1][0]  # the 2 and the 3, left to right; the small 1 goes
+    assert boxes[0][0] > 150 and boxes[1][0] > 400
+
+
 def test_a_long_mark_beside_a_digit_is_not_clutter(recognizer):
     # Clutter is speckle (wood grain, fabric) around a digit. A long wavy mark taller than any digit, the
     # way a sheet's edge or a desk's rim thresholds, has its centre beside the 4 but is no speckle.
