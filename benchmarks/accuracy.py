@@ -11,7 +11,6 @@ Scenes use MNIST *test* digits unless --pool train. Prints a table and, with --j
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -21,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.report import publish
 from benchmarks.scoring import Tally, score_frame
 from camrec.classifier import Classifier, resolve_model_path
 from camrec.config import load_config
@@ -120,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     for suffix, value in clips.items():
         print(f"clip {suffix:15s} per-frame F1 {value:.3f}")
     print(f"targets: {TARGETS}")
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
+    publish(report, args.json, show=False)
     return 0
 
 

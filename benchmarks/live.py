@@ -11,7 +11,6 @@ from each mouse-up to the updated label being drawn; digits are drawn with xdoto
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -26,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.mjpeg_server import MjpegServer, read_stamp, stamp_frame  # noqa: E402
+from benchmarks.report import publish  # noqa: E402
 from camrec.classifier import Classifier, shipped_model_path  # noqa: E402
 from camrec.config import load_config  # noqa: E402
 from camrec.data import load_split, resolve_data_dir  # noqa: E402
@@ -132,9 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if xvfb is not None:
             xvfb.terminate()
-    print(json.dumps(report, indent=1))
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
+    publish(report, args.json)
     return 0
 
 

@@ -27,6 +27,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.report import publish  # noqa: E402
 from benchmarks.scoring import score_frame  # noqa: E402
 from camrec.classifier import Classifier, shipped_model_path  # noqa: E402
 from camrec.config import load_config  # noqa: E402
@@ -145,9 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         "cold_start_keras_s": round(cold_keras, 3),
         "cores": os.cpu_count(),
     }
-    print(json.dumps(report, indent=1))
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
+    publish(report, args.json)
     return 0
 
 

@@ -30,14 +30,12 @@ def test_wheel_installs_into_a_fresh_venv_and_classifies_outside_the_repo(tmp_pa
     listed = subprocess.run([str(pip), "list"], capture_output=True, text=True, check=True).stdout.lower()
     assert "tensorflow" not in listed and "onnxruntime" in listed
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CAMREC_CONFIG")}
-    result = subprocess.run(
-        [str(venv / "bin" / "camrec"), "eval", "--data-dir", str(MNIST_DIR), "--json", "-"],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+
+    def installed_camrec(*args: str) -> subprocess.CompletedProcess:
+        command = [str(venv / "bin" / "camrec"), *args]
+        return subprocess.run(command, cwd=elsewhere, env=env, capture_output=True, text=True, timeout=300)
+
+    result = installed_camrec("eval", "--data-dir", str(MNIST_DIR), "--json", "-")
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["accuracy"] > 0.99
@@ -46,13 +44,6 @@ def test_wheel_installs_into_a_fresh_venv_and_classifies_outside_the_repo(tmp_pa
     page_text = np.full((240, 480), 235, np.uint8)
     cv2.putText(page_text, "4 7", (80, 170), cv2.FONT_HERSHEY_SIMPLEX, 4, 20, 10, cv2.LINE_AA)
     cv2.imwrite(str(page), page_text)
-    result = subprocess.run(
-        [str(venv / "bin" / "camrec"), "image", "photo.png", "--json", "-"],
-        cwd=elsewhere,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = installed_camrec("image", "photo.png", "--json", "-")
     assert result.returncode == 0, result.stderr
     assert [d["digit"] for d in json.loads(result.stdout)["detections"]] == [4, 7]
