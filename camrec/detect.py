@@ -82,7 +82,7 @@ def find_in(small: np.ndarray, shape: tuple[int, ...], scale: float, cfg: Detect
     kept = np.flatnonzero(keep)
     if len(kept) > cfg.max_boxes:  # the tallest ones
         kept = np.sort(kept[np.argsort(-boxes[kept, 3], kind="stable")[: cfg.max_boxes]])
-    order = kept[np.asarray(reading_order(boxes[kept].astype(np.float64)), np.int64)]
+    order = kept[reading_order(boxes[kept].astype(np.float64))]
     members = [groups[i] for i in order]
     boxes = boxes[order].astype(np.float64).reshape(-1, 4)
     frame_boxes = to_frame_pixels(boxes, scale, shape)
@@ -231,7 +231,7 @@ def merge_pieces(stats: np.ndarray, candidates: np.ndarray, pieces: np.ndarray, 
     # Shorter candidates may join only when too wide to be a digit themselves (a 5's bar, a 7's top).
     bars = candidates[stats[candidates, cv2.CC_STAT_WIDTH] > max_aspect * stats[candidates, cv2.CC_STAT_HEIGHT]]
     parts = np.union1d(pieces, bars)
-    leaders = np.array(sorted(candidates, key=lambda c: -stats[c, cv2.CC_STAT_HEIGHT]), np.int64)
+    leaders = candidates[np.argsort(-stats[candidates, cv2.CC_STAT_HEIGHT], kind="stable")]  # tallest first
     # Every (leader, part) pair at once; the loop below only hands each part to the first taker.
     px, py, pw, ph = (stats[parts, i].astype(np.int64)[None, :] for i in range(4))
     cx, cy, cw, ch = (stats[leaders, i].astype(np.int64)[:, None] for i in range(4))
@@ -253,10 +253,10 @@ def merge_pieces(stats: np.ndarray, candidates: np.ndarray, pieces: np.ndarray, 
     return groups
 
 
-def reading_order(boxes: np.ndarray) -> list[int]:
-    """Indices of boxes top to bottom by line, then left to right within a line."""
+def reading_order(boxes: np.ndarray) -> np.ndarray:
+    """Indices (int64) of boxes top to bottom by line, then left to right within a line."""
     if len(boxes) == 0:
-        return []
+        return np.zeros(0, np.int64)
     centres = boxes[:, 1] + boxes[:, 3] / 2
     line_gap = 0.5 * float(np.median(boxes[:, 3]))
     order = np.argsort(centres, kind="stable")
@@ -266,7 +266,7 @@ def reading_order(boxes: np.ndarray) -> list[int]:
             lines[-1].append(int(i))
         else:
             lines.append([int(i)])
-    return [i for line in lines for i in sorted(line, key=lambda j: boxes[j, 0])]
+    return np.array([i for line in lines for i in sorted(line, key=lambda j: boxes[j, 0])], np.int64)
 
 
 def to_frame_pixels(boxes: np.ndarray, scale: float, shape: tuple[int, ...]) -> np.ndarray:
