@@ -222,7 +222,7 @@ def evaluate(model, splits: dict) -> dict:
 def export_int8_onnx(model, path: Path, calibration: np.ndarray) -> None:
     """The ONNX copy that camrec runs, with int8 weights and activations.
 
-    Measured on the shipped model: a frame's 9 crops classify in 1.2 ms instead of 3.2 ms on one core,
+    Measured on the shipped model: a frame's 9 crops classify in 1.1 ms instead of 3.2 ms on one core,
     MNIST test accuracy 99.64 % (float 99.65 %), end-to-end figures unchanged. Activation ranges are calibrated
     on `calibration`, validation samples (digits and not-a-digits), never on test digits.
     """
@@ -240,10 +240,14 @@ def export_int8_onnx(model, path: Path, calibration: np.ndarray) -> None:
     try:
         import onnx
 
-        name = onnx.load(str(float_path)).graph.input[0].name
+        graph = onnx.load(str(float_path)).graph
+        # The first convolution stays float: with one input channel int8 gains nothing, and the
+        # quantise/dequantise around it cost more (measured: 9 crops in 1.08 instead of 1.18 ms).
+        first_conv = [node.name for node in graph.node if node.op_type == "Conv"][:1]
         quantize_static(
-            str(float_path), str(path), Batches(name),
+            str(float_path), str(path), Batches(graph.input[0].name),
             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, per_channel=True,
+            nodes_to_exclude=first_conv,
         )  # fmt: skip
     finally:
         float_path.unlink(missing_ok=True)

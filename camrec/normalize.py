@@ -26,29 +26,26 @@ def fit_mnist(ink: np.ndarray) -> np.ndarray:
     """
     ink = ink.astype(np.float32, copy=False)
     peak = float(ink.max()) if ink.size else 0.0
-    out = np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
     if peak <= 0:
-        return out
-    ink = ink / peak
-    rows = np.flatnonzero(ink.max(axis=1) > INK_FLOOR)
-    cols = np.flatnonzero(ink.max(axis=0) > INK_FLOOR)
-    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    height, width = ink.shape
+        return np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
+    x, y, width, height = cv2.boundingRect(cv2.compare(ink, INK_FLOOR * peak, cv2.CMP_GT))
+    ink = ink[y : y + height, x : x + width]
     scale = FIT_SIZE / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     # INTER_AREA anti-aliases when shrinking; enlarging a tiny crop wants interpolation instead.
     interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     fitted = cv2.resize(ink, size, interpolation=interpolation)
-    mass = float(fitted.sum())
+    columns, rows = fitted.sum(axis=0), fitted.sum(axis=1)
+    mass = float(columns.sum())
     if mass <= 0:
-        return out
-    ys, xs = np.indices(fitted.shape)
-    com_x = float((xs * fitted).sum()) / mass
-    com_y = float((ys * fitted).sum()) / mass
+        return np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
+    # Weighted sums rather than `@`: a dot product would wake OpenBLAS's spinning thread pool.
+    com_x = float((columns * np.arange(len(columns))).sum()) / mass
+    com_y = float((rows * np.arange(len(rows))).sum()) / mass
     # Sub-pixel shift so that the centre of mass lands on the centre of the 28x28 field.
     shift = np.float32([[1, 0, MNIST_SIZE / 2 - 0.5 - com_x], [0, 1, MNIST_SIZE / 2 - 0.5 - com_y]])
     out = cv2.warpAffine(fitted, shift, (MNIST_SIZE, MNIST_SIZE), flags=cv2.INTER_LINEAR, borderValue=0)
-    return np.clip(out, 0.0, 1.0)
+    return np.clip(out * (1.0 / peak), 0.0, 1.0)
 
 
 def to_model_input(crops: np.ndarray) -> np.ndarray:
