@@ -5,7 +5,8 @@
 - baseline: `cv2.VideoCapture(path)`, default settings, `read()` until it fails, nothing else;
 - camrec: `camrec video CLIP --json OUT` in a fresh process; start-up cancelled by timing a long and a
   short clip and taking the difference; OUT is checked (one line per frame, >= 90 % of frames read right);
-- p95 per-frame processing (detection + normalisation + classification), in process, on 600 decoded frames;
+- p95 per-frame processing (detection + normalisation + classification), in process, on 600 decoded frames,
+  median of 3 passes;
 - cold start: `camrec image page.png --json -`, fresh process each time, median of 5, output checked.
 """
 
@@ -72,9 +73,10 @@ def frames_right(out: Path, truth: list) -> float:
     return right / len(truth)
 
 
-def per_frame_p95(path: Path, recognizer: Recognizer, frames: int = 600) -> float:
-    """p95 milliseconds of `recognizer(image)` alone. The frames are decoded first, so that the decoder's
-    own threads, which would run ahead in the background, do not time-share the cores with it."""
+def per_frame_p95(path: Path, recognizer: Recognizer, frames: int = 600, passes: int = 3) -> list[float]:
+    """p95 milliseconds of `recognizer(image)` alone, one figure per pass over the frames. The frames are
+    decoded first, so that the decoder's own threads, which would run ahead in the background, do not
+    time-share the cores with it. Several passes, because one busy moment of a shared host moves a p95."""
     capture = cv2.VideoCapture(str(path))
     images = []
     while len(images) < frames:
@@ -83,12 +85,15 @@ def per_frame_p95(path: Path, recognizer: Recognizer, frames: int = 600) -> floa
             break
         images.append(image)
     capture.release()
-    times = []
-    for image in images:
-        started = time.perf_counter()
-        recognizer(image)
-        times.append(time.perf_counter() - started)
-    return float(np.percentile(times, 95) * 1000)
+    figures = []
+    for _ in range(passes):
+        times = []
+        for image in images:
+            started = time.perf_counter()
+            recognizer(image)
+            times.append(time.perf_counter() - started)
+        figures.append(float(np.percentile(times, 95) * 1000))
+    return figures
 
 
 def cold_start(page: Path, runs: int, expected: int, runtime: str = "auto") -> float:
@@ -131,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             ratios.append(camrec[-1] / decode[-1])
         right = frames_right(out, truth)
         recognizer = Recognizer(config, Classifier.load(shipped_model_path()))
-        p95 = per_frame_p95(long_clip, recognizer)
+        p95s = per_frame_p95(long_clip, recognizer)
         expected = len(recognizer(page_scene.image).detections)
         cold = cold_start(page, 5, expected)
         cold_keras = cold_start(page, 3, expected, runtime="keras")
@@ -141,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         "ratio": round(statistics.median(ratios), 3),
         "ratios": [round(r, 3) for r in ratios],
         "frames_fully_right": round(right, 4),
-        "p95_frame_ms": round(p95, 2),
+        "p95_frame_ms": round(statistics.median(p95s), 2),
+        "p95_frame_ms_passes": [round(p, 2) for p in p95s],
         "cold_start_s": round(cold, 3),
         "cold_start_keras_s": round(cold_keras, 3),
         "cores": os.cpu_count(),

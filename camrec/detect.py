@@ -135,9 +135,9 @@ def component_means(binary: np.ndarray, labels: np.ndarray, count: int, *maps: n
     if points is None:
         return [np.zeros(count) for _ in maps]
     where = points[:, 0, 1] * binary.shape[1] + points[:, 0, 0]
-    owners = labels.ravel()[where]
+    owners = labels.ravel().take(where)  # take: a tenth faster than fancy indexing here
     sizes = np.maximum(np.bincount(owners, minlength=count), 1)
-    return [np.bincount(owners, weights=values.ravel()[where], minlength=count) / sizes for values in maps]
+    return [np.bincount(owners, weights=values.ravel().take(where), minlength=count) / sizes for values in maps]
 
 
 def darkest_side(integral: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -154,21 +154,13 @@ def darkest_side(integral: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     height, width = integral.shape[0] - 1, integral.shape[1] - 1
     x, y, w, h = (boxes[:, i].astype(np.int64) for i in range(4))
     pad = np.maximum(2, h // 6)
-    bands = (
-        (x - pad, y, x, y + h),
-        (x + w, y, x + w + pad, y + h),
-        (x, y - pad, x + w, y),
-        (x, y + h, x + w, y + h + pad),
-    )
-    darkest = np.full(len(boxes), np.inf)
-    for x0, y0, x1, y1 in bands:
-        x0, x1, y0, y1 = np.maximum(0, x0), np.minimum(width, x1), np.maximum(0, y0), np.minimum(height, y1)
-        area = (x1 - x0) * (y1 - y0)
-        valid = (x1 > x0) & (y1 > y0)
-        x0, x1, y0, y1 = (np.where(valid, v, 0) for v in (x0, x1, y0, y1))
-        total = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
-        darkest = np.where(valid, np.minimum(darkest, total / np.maximum(area, 1)), darkest)
-    return np.where(np.isfinite(darkest), darkest, 0.0)
+    # Rows: the band left, right, above and below each box.
+    x0, x1 = np.stack([x - pad, x + w, x, x]).clip(0, width), np.stack([x, x + w + pad, x + w, x + w]).clip(0, width)
+    y0, y1 = np.stack([y, y, y - pad, y + h]).clip(0, height), np.stack([y + h, y + h, y, y + h + pad]).clip(0, height)
+    valid = (x1 > x0) & (y1 > y0)  # a band outside the frame has no pixels
+    total = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
+    means = np.where(valid, total / np.maximum((x1 - x0) * (y1 - y0), 1), np.inf).min(axis=0)
+    return np.where(np.isfinite(means), means, 0.0)
 
 
 def remove_long_lines(binary: np.ndarray) -> np.ndarray:
@@ -196,9 +188,14 @@ def long_runs(binary: np.ndarray, length: int, axis: int) -> np.ndarray | None:
     """
     height, width = binary.shape
     count = (width if axis == 1 else height) // LINE_STEP * LINE_STEP
-    a, b, c, d = (binary[:, i:count:LINE_STEP] if axis == 1 else binary[i:count:LINE_STEP] for i in range(LINE_STEP))
-    # Two of four: both of one pair, or one of each pair (the same as an area resize thresholded at half).
-    squeezed = np.ascontiguousarray((a & b) | (c & d) | ((a | b) & (c | d)))
+    if axis == 1:
+        # Four neighbours in a row read as one uint32 whose bytes are 0 or 255: two of four is 16 set bits.
+        quads = np.ascontiguousarray(binary[:, :count]).view(np.uint32)
+        squeezed = cv2.threshold(np.bitwise_count(quads), 15, 255, cv2.THRESH_BINARY)[1]
+    else:
+        a, b, c, d = (binary[i:count:LINE_STEP] for i in range(LINE_STEP))
+        # Two of four: both of one pair, or one of each pair (the same as an area resize thresholded at half).
+        squeezed = np.ascontiguousarray((a & b) | (c & d) | ((a | b) & (c | d)))
     steps = max(3, length // LINE_STEP)
     kernel = np.ones((1, steps) if axis == 1 else (steps, 1), np.uint8)
     runs = cv2.morphologyEx(squeezed, cv2.MORPH_OPEN, kernel)
@@ -240,17 +237,23 @@ def merge_pieces(stats: np.ndarray, candidates: np.ndarray, pieces: np.ndarray, 
     union = np.maximum(py + ph, cy + ch) - np.minimum(py, cy)
     fits = (ch >= 1.6 * ph) & (overlap >= 0.5 * np.minimum(pw, cw)) & (gap <= 0.2 * ch) & (union <= 1.35 * ch)
     fits &= parts[None, :] != leaders[:, None]
+    # Most leaders take no part: only those that can are visited, tallest first, each part going to the
+    # first taker; a leader taken as a part itself (a bar) leads no group of its own.
     taken = np.zeros(len(parts), bool)
-    groups = []
-    joined: set[int] = set()
-    for c, row in zip(leaders, fits):
-        if c in joined:
+    joined = np.zeros(len(stats), bool)  # by label
+    joins_of: dict[int, np.ndarray] = {}
+    for i in np.flatnonzero(fits.any(axis=1)).tolist():
+        if joined[leaders[i]]:
             continue
-        joins = row & ~taken
+        joins = fits[i] & ~taken
         taken |= joins
-        joined.update(int(p) for p in parts[joins])
-        groups.append(np.concatenate([[c], parts[joins]]))
-    return groups
+        joins_of[i] = parts[joins]
+        joined[joins_of[i]] = True
+    alone = leaders[:, None]
+    return [
+        np.concatenate([alone[i], joins_of[i]]) if i in joins_of else alone[i]
+        for i in np.flatnonzero(~joined[leaders]).tolist()
+    ]
 
 
 def reading_order(boxes: np.ndarray) -> np.ndarray:
@@ -260,13 +263,15 @@ def reading_order(boxes: np.ndarray) -> np.ndarray:
     centres = boxes[:, 1] + boxes[:, 3] / 2
     line_gap = 0.5 * float(np.median(boxes[:, 3]))
     order = np.argsort(centres, kind="stable")
-    lines: list[list[int]] = []
-    for i in order:
-        if lines and centres[i] - np.mean([centres[j] for j in lines[-1]]) <= line_gap:
-            lines[-1].append(int(i))
+    # A box starts a new line when its centre is more than line_gap below the mean centre of the current one.
+    line, lines, total, count = -1, [], 0.0, 0
+    for centre in centres[order].tolist():
+        if count and centre - total / count <= line_gap:
+            total, count = total + centre, count + 1
         else:
-            lines.append([int(i)])
-    return np.array([i for line in lines for i in sorted(line, key=lambda j: boxes[j, 0])], np.int64)
+            line, total, count = line + 1, centre, 1
+        lines.append(line)
+    return order[np.lexsort((boxes[order, 0], lines))]
 
 
 def to_frame_pixels(boxes: np.ndarray, scale: float, shape: tuple[int, ...]) -> np.ndarray:
