@@ -48,7 +48,7 @@ VALIDATION_SIZE = 6_000
 SPLIT_SEED = 0  # the validation split is the same for every training seed
 NONDIGIT_SHARE = 0.15  # not-a-digit crops as a share of the digit samples
 BATCH_SIZE = 128
-FINETUNE_SCENES = {"train": 1500, "val": 240}  # scenes rendered from the train / validation digits
+FINETUNE_SCENES = {"train": 3000, "val": 240}  # scenes rendered from the train / validation digits
 FINETUNE_EPOCHS = 4
 FINETUNE_MNIST = 30_000  # MNIST samples mixed in so that the fine-tune does not forget plain digits
 

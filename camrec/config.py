@@ -83,7 +83,7 @@ class ProcessConfig:
 
 @dataclass
 class ClassifyConfig:
-    min_confidence: float = setting(0.9, "detections whose digit probability is lower are dropped", low=0, high=1)
+    min_confidence: float = setting(0.8, "detections whose digit probability is lower are dropped", low=0, high=1)
     max_not_a_digit: float = setting(0.02, "detections whose not-a-digit score is higher are dropped", low=0, high=1)
 
 
