@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.mjpeg_server import MjpegServer, read_stamp, stamp_frame  # noqa: E402
 from benchmarks.report import publish  # noqa: E402
 from camrec.classifier import Classifier, shipped_model_path  # noqa: E402
+from camrec.cli import quiet_libraries  # noqa: E402
 from camrec.config import load_config  # noqa: E402
 from camrec.data import load_split, resolve_data_dir  # noqa: E402
 from camrec.pipeline import Recognizer  # noqa: E402
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
         print("benchmarks/live.py needs xdotool and Xvfb (make test installs them)", file=sys.stderr)
         return 2
     xvfb = ensure_display()
+    quiet_libraries(debug=False)  # as the command does: Qt pointed at the system fonts, library chatter off
     try:
         report = {**webcam_figures(args.seconds), **pen_to_label_figures()}
     finally:

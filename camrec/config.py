@@ -52,7 +52,9 @@ class ModelConfig:
 @dataclass
 class DetectConfig:
     ink: str = setting(
-        "dark", "dark ink on light paper, light ink on a dark board, or auto", choices=("dark", "light", "auto")
+        "dark",
+        "dark ink on light paper, light ink on a dark board, or auto (both; the one with more digits)",
+        choices=("dark", "light", "auto"),
     )
     work_width: int = setting(
         640, "frames wider than this are thresholded at this width (crops come from the full frame)", low=160, high=8000

@@ -37,7 +37,7 @@ class Found:
 
 
 def find_digit_boxes(gray: np.ndarray, cfg: DetectConfig) -> Found:
-    """Find digit boxes in a grayscale frame.
+    """Find digit boxes in a grayscale frame; with `ink: auto`, the ink polarity that finds more boxes.
 
     Args:
         gray: (H, W) uint8 grayscale frame.
@@ -45,13 +45,15 @@ def find_digit_boxes(gray: np.ndarray, cfg: DetectConfig) -> Found:
     Returns:
         Found, whose `boxes` are (N, 4) int32 x, y, w, h in frame pixels, top-to-bottom then left-to-right.
     """
+    return max(ink_readings(gray, cfg), key=lambda found: len(found.boxes))  # the first on a tie: dark
+
+
+def ink_readings(gray: np.ndarray, cfg: DetectConfig) -> list[Found]:
+    """The frame read for dark ink, for light ink, or (`ink: auto`) both ways, dark first."""
     scale = min(1.0, cfg.work_width / gray.shape[1])
     small = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    if cfg.ink != "auto":
-        return find_in(small, gray.shape, scale, cfg, light_ink=cfg.ink == "light")
-    # Ink of unknown polarity: read the frame both ways and keep the reading that finds more digits.
-    dark, light = (find_in(small, gray.shape, scale, cfg, light_ink) for light_ink in (False, True))
-    return light if len(light.boxes) > len(dark.boxes) else dark
+    polarities = {"dark": [False], "light": [True], "auto": [False, True]}[cfg.ink]
+    return [find_in(small, gray.shape, scale, cfg, light_ink) for light_ink in polarities]
 
 
 def find_in(small: np.ndarray, shape: tuple[int, ...], scale: float, cfg: DetectConfig, light_ink: bool) -> Found:

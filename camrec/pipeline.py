@@ -13,7 +13,7 @@ import numpy as np
 
 from camrec.classifier import Classifier
 from camrec.config import Config
-from camrec.detect import Found, find_digit_boxes
+from camrec.detect import Found, ink_readings
 from camrec.detections import Detections
 from camrec.normalize import normalize_crops
 
@@ -47,10 +47,17 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         image: (H, W, 3) BGR or (H, W) gray uint8.
     Returns:
         FrameResult whose `detections` hold boxes in frame pixels, digits, confidences and (N, 10)
-        probabilities, in reading order, after rejection.
+        probabilities, in reading order, after rejection. With `ink: auto` the frame is read both ways and
+        the reading with more accepted digits wins: a light desk around a dark board finds plenty of
+        boxes for dark ink, but few of them pass as digits.
     """
     gray = to_gray(image)
-    found = find_digit_boxes(gray, config.detect)
+    results = [classify_found(gray, found, config, classifier) for found in ink_readings(gray, config.detect)]
+    return max(results, key=lambda result: (len(result.detections), float(result.detections.confidences.sum())))
+
+
+def classify_found(gray: np.ndarray, found: Found, config: Config, classifier: Classifier) -> FrameResult:
+    """Normalise and classify the boxes of one reading in one batch, then reject what is not a digit."""
     crops = normalize_crops(gray, found)
     digit_probabilities, not_a_digit = classifier.predict(crops)
     confidences = digit_probabilities.max(axis=1) if len(crops) else np.zeros(0, np.float32)

@@ -122,8 +122,9 @@ def test_digit_free_frames_stay_nearly_free(pool, recognizer):
     assert tally.false_per_frame <= 0.1, tally.false_per_frame
 
 
-# auto guesses the polarity per frame (measured 0.89 here); naming it (light) does better (measured 0.94).
-@pytest.mark.parametrize(("ink", "floor"), [("light", 0.9), ("auto", 0.85)])
+# auto reads each frame both ways and keeps the reading with more accepted digits: measured 0.945 here,
+# as with naming the polarity (light); keeping the reading with more boxes instead measured 0.919.
+@pytest.mark.parametrize(("ink", "floor"), [("light", 0.9), ("auto", 0.9)])
 def test_light_ink_on_a_dark_board(pool, ink, floor):
     config = load_config(None, [f"detect.ink={ink}"])
     recognizer = Recognizer(config, Classifier.load(shipped_model_path()))
