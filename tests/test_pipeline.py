@@ -102,6 +102,20 @@ def test_a_long_mark_beside_a_digit_is_not_clutter(recognizer):
     assert len(found.boxes) == 1 and iou_matrix(found.boxes, np.array([[x, y, w, h]]))[0, 0] > 0.8
 
 
+def test_a_digit_just_inside_a_hard_shadow_is_found(recognizer):
+    # A lamp's shadow with a sharp, slanted edge a few pixels left of a 4: the shaded band along the edge
+    # is darker than its mean neighbourhood but not than the paper on its own side. Measured: found now;
+    # without the lightest-paper test the band and the 4 were one frame-tall component and nothing was.
+    page = np.full((480, 640), 225, np.uint8)
+    cv2.putText(page, "4", (260, 300), cv2.FONT_HERSHEY_SIMPLEX, 4, 30, 10, cv2.LINE_AA)
+    x, y, w, h = cv2.boundingRect((page < 128).astype(np.uint8))
+    rows, cols = np.indices(page.shape)
+    shade = cols > x - 8 + 0.5 * (rows - (y + h // 2))
+    page[shade] = (page[shade] * 0.55).astype(np.uint8)
+    found = find_digit_boxes(page, recognizer.config.detect)
+    assert len(found.boxes) == 1 and iou_matrix(found.boxes, np.array([[x, y, w, h]]))[0, 0] > 0.8
+
+
 def test_rejection_drops_held_out_distractors(pool, recognizer):
     tally = Tally()
     for seed in range(30):
