@@ -52,14 +52,20 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         boxes for dark ink, but few of them pass as digits.
     """
     gray = to_gray(image)
-    results = [classify_found(gray, found, config, classifier) for found in ink_readings(gray, config.detect)]
+    readings = ink_readings(gray, config.detect)
+    crops = [normalize_crops(gray, found) for found in readings]
+    # One classifier call for the whole frame, even when it is read both ways.
+    digit_probabilities, not_a_digit = classifier.predict(np.concatenate(crops))
+    splits = np.cumsum([len(c) for c in crops])[:-1]  # where one reading's crops end and the next begin
+    per_reading = zip(readings, crops, np.split(digit_probabilities, splits), np.split(not_a_digit, splits))
+    results = [reject(found, c, probabilities, scores, config) for found, c, probabilities, scores in per_reading]
     return max(results, key=lambda result: (len(result.detections), float(result.detections.confidences.sum())))
 
 
-def classify_found(gray: np.ndarray, found: Found, config: Config, classifier: Classifier) -> FrameResult:
-    """Normalise and classify the boxes of one reading in one batch, then reject what is not a digit."""
-    crops = normalize_crops(gray, found)
-    digit_probabilities, not_a_digit = classifier.predict(crops)
+def reject(
+    found: Found, crops: np.ndarray, digit_probabilities: np.ndarray, not_a_digit: np.ndarray, config: Config
+) -> FrameResult:
+    """Keep the boxes of one reading that the classifier is sure are digits."""
     confidences = digit_probabilities.max(axis=1) if len(crops) else np.zeros(0, np.float32)
     kept = (confidences >= config.classify.min_confidence) & (not_a_digit <= config.classify.max_not_a_digit)
     detections = Detections(
