@@ -9,7 +9,6 @@ each runtime's start (fresh process: import + load) and a batch of 8 crops on on
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -17,6 +16,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.report import publish  # noqa: E402
 
 START = {
     "onnx": "import onnxruntime as o; s=o.SessionOptions(); s.intra_op_num_threads=1; "
@@ -55,6 +57,7 @@ def timed(code: str) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=str(ROOT / "models" / "digits.keras"))
+    parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         import keras
@@ -76,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                 "batch8_ms": round(float(batch), 3),
                 "bytes": Path(path).stat().st_size,
             }
-    print(json.dumps(report, indent=1))
+    publish(report, args.json)
     return 0
 
 
