@@ -22,10 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.report import publish
 from benchmarks.scoring import Tally, score_frame
-from camrec.classifier import Classifier, resolve_model_path
 from camrec.config import load_config
 from camrec.data import load_split, resolve_data_dir
-from camrec.pipeline import Recognizer
+from camrec.pipeline import Recognizer, load_recognizer
 from camrec.sources import open_video
 from camrec.synth import HARD_CONDITIONS, HELD_OUT_DISTRACTORS, clip_scenes, make_scene, write_clip
 
@@ -86,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = load_config(None, args.overrides)
     pool = load_split(resolve_data_dir(None, config.data.mnist_dir), args.pool)
-    recognizer = Recognizer(config, Classifier.load(resolve_model_path(args.model, config.model.path)))
+    recognizer = load_recognizer(config, args.model)
     started = time.perf_counter()
     tallies = score_scenes(recognizer, pool, args.seed, args.scenes)
     hard = Tally()

@@ -26,11 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.mjpeg_server import MjpegServer, read_stamp, stamp_frame  # noqa: E402
 from benchmarks.report import publish  # noqa: E402
-from camrec.classifier import Classifier, shipped_model_path  # noqa: E402
 from camrec.cli import quiet_libraries  # noqa: E402
 from camrec.config import load_config  # noqa: E402
 from camrec.data import load_split, resolve_data_dir  # noqa: E402
-from camrec.pipeline import Recognizer  # noqa: E402
+from camrec.pipeline import load_recognizer  # noqa: E402
 from camrec.runner import run  # noqa: E402
 from camrec.sources import open_live  # noqa: E402
 from camrec.synth import clip_scenes  # noqa: E402
@@ -59,7 +58,7 @@ def webcam_figures(seconds: float) -> dict:
         sent[counter % 65536] = time.monotonic()
         return stamp_frame(frames[counter % len(frames)], counter % 65536)
 
-    recognizer = Recognizer(config, Classifier.load(shipped_model_path()))
+    recognizer = load_recognizer(config)
     shown: list[tuple[float, float]] = []  # (display time, age)
     with MjpegServer(next_frame, fps=30, max_seconds=seconds + 30) as server:
         source = open_live(server.url, reconnect_s=2)

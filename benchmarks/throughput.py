@@ -30,10 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.report import publish  # noqa: E402
 from benchmarks.scoring import score_frame  # noqa: E402
-from camrec.classifier import Classifier, shipped_model_path  # noqa: E402
 from camrec.config import load_config  # noqa: E402
 from camrec.data import load_split, resolve_data_dir  # noqa: E402
-from camrec.pipeline import Recognizer  # noqa: E402
+from camrec.pipeline import Recognizer, load_recognizer  # noqa: E402
 from camrec.synth import clip_scenes, make_scene, write_clip  # noqa: E402
 
 DIGITS_PER_FRAME = 8
@@ -135,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             camrec.append((args.long - args.short) / seconds)
             ratios.append(camrec[-1] / decode[-1])
         right = frames_right(out, truth)
-        recognizer = Recognizer(config, Classifier.load(shipped_model_path()))
+        recognizer = load_recognizer(config)
         p95s = per_frame_p95(long_clip, recognizer)
         expected = len(recognizer(page_scene.image).detections)
         cold = cold_start(page, 5, expected)

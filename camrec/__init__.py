@@ -17,16 +17,14 @@ def recognize(image, config=None, model: str | None = None):
 
     The model is loaded once per (model, config) and reused, so calling this in a loop is cheap.
     """
-    from camrec.classifier import Classifier, resolve_model_path
     from camrec.config import load_config
-    from camrec.pipeline import Recognizer
+    from camrec.pipeline import load_recognizer
     from camrec.sources import read_image
 
     key = (model, None if config is None else id(config))
     config = config or load_config()
     if key not in _recognizers:
-        path = resolve_model_path(model, config.model.path)
-        _recognizers[key] = Recognizer(config, Classifier.load(path, config.model.runtime, config.model.threads))
+        _recognizers[key] = load_recognizer(config, model)
     if isinstance(image, str) or hasattr(image, "__fspath__"):
         image = read_image(image)
     return _recognizers[key](image).detections

@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 
 from camrec.annotate import annotate
-from camrec.classifier import Classifier, resolve_model_path
 from camrec.config import Config
 from camrec.errors import SourceError
-from camrec.pipeline import Recognizer
+from camrec.pipeline import load_recognizer
 from camrec.runner import Summary, run
 from camrec.sinks import CsvSink, ImageDirSink, JsonlSink, VideoSink, written_paths
 from camrec.sources import Source, open_images, open_video
@@ -29,8 +28,7 @@ def process_files(args: argparse.Namespace, config: Config) -> tuple[Summary, li
             sink.check()
         if args.show:
             check_display()
-        path = resolve_model_path(args.model, config.model.path)
-        recognizer = Recognizer(config, Classifier.load(path, config.model.runtime, config.model.threads))
+        recognizer = load_recognizer(config, args.model)
         needs_image = args.save is not None or args.show
         viewer = Viewer(f"camrec {args.kind}") if args.show else None
         progress = make_progress(args, config, sources)

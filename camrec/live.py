@@ -6,21 +6,15 @@ import argparse
 from collections.abc import Callable
 
 from camrec.annotate import annotate
-from camrec.classifier import Classifier, resolve_model_path
 from camrec.config import Config
 from camrec.errors import SourceError
-from camrec.pipeline import Recognizer
+from camrec.pipeline import Recognizer, load_recognizer
 from camrec.runner import Summary, run
 from camrec.sinks import CsvSink, JsonlSink, VideoSink, written_paths
 from camrec.sources import open_source
 from camrec.window import check_display
 
 Say = Callable[[str], None]
-
-
-def load_recognizer(args: argparse.Namespace, config: Config) -> Recognizer:
-    path = resolve_model_path(args.model, config.model.path)
-    return Recognizer(config, Classifier.load(path, config.model.runtime, config.model.threads))
 
 
 def run_live(args: argparse.Namespace, config: Config, say: Say) -> tuple[Summary, list[str]]:
@@ -35,7 +29,7 @@ def run_live(args: argparse.Namespace, config: Config, say: Say) -> tuple[Summar
         sink.check()
     if show:
         check_display()
-    recognizer = load_recognizer(args, config)
+    recognizer = load_recognizer(config, args.model)
     try:
         source = open_source(
             args.source if args.source is not None else "0",
@@ -89,7 +83,7 @@ def run_drawing(
     if sink:
         sink.check()
     check_display()
-    recognizer = recognizer or load_recognizer(args, config)
+    recognizer = recognizer or load_recognizer(config, args.model)
     from camrec.apps.draw import DrawWindow
 
     summary = Summary()

@@ -14,6 +14,7 @@ MNIST_SIZE = 28
 FIT_SIZE = 20  # MNIST fits each digit's bounding box into 20x20 before padding to 28x28
 INK_FLOOR = 0.05  # ink weaker than this (after scaling to [0, 1]) does not count for the bounding box
 NEIGHBOURS = np.ones((3, 3), np.uint8)  # a digit's mask takes in the anti-aliased rim around its strokes
+POSITIONS = np.arange(FIT_SIZE, dtype=np.float32)  # pixel indices of a fitted crop's rows or columns
 
 
 def fit_mnist(ink: np.ndarray) -> np.ndarray:
@@ -40,12 +41,13 @@ def fit_mnist(ink: np.ndarray) -> np.ndarray:
     if mass <= 0:
         return np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
     # Weighted sums rather than `@`: a dot product would wake OpenBLAS's spinning thread pool.
-    com_x = float((columns * np.arange(len(columns))).sum()) / mass
-    com_y = float((rows * np.arange(len(rows))).sum()) / mass
+    com_x = float((columns * POSITIONS[: len(columns)]).sum()) / mass
+    com_y = float((rows * POSITIONS[: len(rows)]).sum()) / mass
     # Sub-pixel shift so that the centre of mass lands on the centre of the 28x28 field.
     shift = np.float32([[1, 0, MNIST_SIZE / 2 - 0.5 - com_x], [0, 1, MNIST_SIZE / 2 - 0.5 - com_y]])
     out = cv2.warpAffine(fitted, shift, (MNIST_SIZE, MNIST_SIZE), flags=cv2.INTER_LINEAR, borderValue=0)
-    return np.clip(out * (1.0 / peak), 0.0, 1.0)
+    out *= 1.0 / peak  # interpolating non-negative ink never overshoots its peak: only rounding to clip
+    return np.minimum(out, 1.0, out=out)
 
 
 def to_model_input(crops: np.ndarray) -> np.ndarray:
@@ -82,17 +84,18 @@ def cut_ink(gray: np.ndarray, box: np.ndarray, members: np.ndarray, found) -> np
         patch = 255 - patch  # chalk on a board: make the ink dark, like pen on paper
     # Ink strength against this crop's own paper (its 90th percentile), so uneven light cancels out.
     rank = max(0, int(np.ceil(0.9 * patch.size)) - 1)
-    paper = float(np.partition(patch, rank, axis=None)[rank])
-    ink = paper - patch.astype(np.float32)
-    peak = float(ink.max())
+    paper = int(np.partition(patch, rank, axis=None)[rank])
+    peak = paper - int(patch.min())
     if peak <= 0:
-        return np.zeros_like(ink)
-    ink = np.clip(ink - 0.2 * peak, 0, None)  # paper grain and noise stay below a fifth of the stroke
+        return np.zeros((h, w), np.float32)
+    # Paper grain and noise stay below a fifth of the stroke: ink is what is darker than that level.
+    ink = np.subtract(paper - 0.2 * peak, patch, dtype=np.float32)
+    np.maximum(ink, 0, out=ink)
     scale = found.scale
     x0, y0 = int(x * scale), int(y * scale)
     x1, y1 = max(x0 + 1, int(np.ceil((x + w) * scale))), max(y0 + 1, int(np.ceil((y + h) * scale)))
     labels = found.labels[y0:y1, x0:x1]
-    own = (labels == members[0] if len(members) == 1 else np.isin(labels, members)).astype(np.uint8)
+    own = (labels == members[0] if len(members) == 1 else np.isin(labels, members)).view(np.uint8)
     # Filled outlines: an adaptive threshold leaves bold strokes hollow, but all their ink is the digit's.
     outlines, _ = cv2.findContours(own, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     cv2.drawContours(own, outlines, -1, 1, thickness=-1)

@@ -6,12 +6,13 @@ the sinks do that with what it returns.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from camrec.classifier import Classifier
+from camrec.classifier import Classifier, resolve_model_path
 from camrec.config import Config
 from camrec.detect import Found, ink_readings
 from camrec.detections import Detections
@@ -86,3 +87,10 @@ class Recognizer:
 
     def __call__(self, image: np.ndarray) -> FrameResult:
         return process_frame(image, self.config, self.classifier)
+
+
+def load_recognizer(config: Config, model: str | os.PathLike | None = None) -> Recognizer:
+    """The pipeline with the model of `--model`, else the config's `model.path`, else the shipped one.
+    Raises ModelError."""
+    path = resolve_model_path(model, config.model.path)
+    return Recognizer(config, Classifier.load(path, config.model.runtime, config.model.threads))

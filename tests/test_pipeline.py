@@ -10,7 +10,7 @@ import camrec
 from benchmarks.scoring import Tally, iou_matrix, score_frame
 from camrec.classifier import Classifier, shipped_model_path
 from camrec.config import load_config
-from camrec.detect import find_digit_boxes
+from camrec.detect import find_digit_boxes, label_components
 from camrec.normalize import fit_mnist, normalize_crops
 from camrec.pipeline import Recognizer, to_gray
 from camrec.synth import HELD_OUT_DISTRACTORS, make_scene
@@ -87,6 +87,15 @@ def test_max_boxes_keeps_the_largest_in_reading_order():
     boxes = find_digit_boxes(page, load_config(None, ["detect.max_boxes=2"]).detect).boxes
     assert len(boxes) == 2 and boxes[0][0] < boxes[1][0]  # the 2 and the 3, left to right; the small 1 goes
     assert boxes[0][0] > 150 and boxes[1][0] > 400
+
+
+def test_components_past_16_bit_labels_fall_back_to_32_bit():
+    dots = np.zeros((480, 640), np.uint8)
+    dots[::2, ::2] = 255  # 76,800 separate specks: more than 16-bit labels can count
+    labels, stats, _ = label_components(dots)
+    assert labels.dtype == np.int32 and len(stats) == 76_801 and labels.max() == 76_800
+    labels, stats, _ = label_components(dots[:200])  # 32,000 specks
+    assert labels.dtype == np.uint16 and len(stats) == 32_001 and labels.max() == 32_000
 
 
 def test_a_long_mark_beside_a_digit_is_not_clutter(recognizer):
