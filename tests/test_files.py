@@ -211,15 +211,14 @@ def test_sigterm_ends_with_143_and_complete_lines(clips, tmp_path):
 
 def test_an_exception_mid_run_leaves_every_completed_frame(clips, tmp_path):
     from camrec.annotate import annotate
-    from camrec.classifier import Classifier, shipped_model_path
     from camrec.config import load_config
-    from camrec.pipeline import Recognizer
+    from camrec.pipeline import load_recognizer
     from camrec.runner import run
     from camrec.sinks import CsvSink, JsonlSink, VideoSink
     from camrec.sources import open_video
 
     folder, _ = clips
-    recognizer = Recognizer(load_config(), Classifier.load(shipped_model_path()))
+    recognizer = load_recognizer(load_config())
     calls = []
 
     def failing(image):

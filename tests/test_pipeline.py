@@ -8,11 +8,10 @@ import pytest
 
 import camrec
 from benchmarks.scoring import Tally, iou_matrix, score_frame
-from camrec.classifier import Classifier, shipped_model_path
 from camrec.config import load_config
 from camrec.detect import find_digit_boxes, label_components
 from camrec.normalize import fit_mnist, normalize_crops
-from camrec.pipeline import Recognizer, to_gray
+from camrec.pipeline import load_recognizer, to_gray
 from camrec.synth import HELD_OUT_DISTRACTORS, make_scene
 from tests.scenes import mnist_test_pool
 
@@ -24,7 +23,7 @@ def pool(mnist_dir):
 
 @pytest.fixture(scope="module")
 def recognizer():
-    return Recognizer(load_config(), Classifier.load(shipped_model_path()))
+    return load_recognizer(load_config())
 
 
 def test_fit_mnist_centres_the_mass_and_fits_20_pixels():
@@ -150,7 +149,7 @@ def test_digit_free_frames_stay_nearly_free(pool, recognizer):
 @pytest.mark.parametrize(("ink", "floor"), [("light", 0.9), ("auto", 0.9)])
 def test_light_ink_on_a_dark_board(pool, ink, floor):
     config = load_config(None, [f"detect.ink={ink}"])
-    recognizer = Recognizer(config, Classifier.load(shipped_model_path()))
+    recognizer = load_recognizer(config)
     tally = Tally()
     for seed in range(15):
         scene = make_scene(4000 + seed, pool, "moderate", distractors=())
