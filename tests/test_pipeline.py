@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
 import cv2
 import numpy as np
 import pytest
@@ -95,6 +99,51 @@ def test_components_past_16_bit_labels_fall_back_to_32_bit():
     assert labels.dtype == np.int32 and len(stats) == 76_801 and labels.max() == 76_800
     labels, stats, _ = label_components(dots[:200])  # 32,000 specks
     assert labels.dtype == np.uint16 and len(stats) == 32_001 and labels.max() == 32_000
+
+
+@pytest.mark.parametrize("ink", ["dark", "light"])
+def test_detection_is_the_same_with_and_without_its_helper_thread(pool, ink):
+    """With more than one OpenCV thread, box filter, ruling search and integral run on a helper thread."""
+    cfg = load_config(None, [f"detect.ink={ink}"]).detect
+    scenes = [make_scene(900 + i, pool, kind) for i, kind in enumerate(["moderate", "hard", "hard", "empty"])]
+    grays = [to_gray(scene.image) if ink == "dark" else 255 - to_gray(scene.image) for scene in scenes]
+    previous = cv2.getNumThreads()
+    try:
+        readings = []
+        for threads in (2, 1):
+            cv2.setNumThreads(threads)
+            readings.append([find_digit_boxes(gray, cfg) for gray in grays])
+    finally:
+        cv2.setNumThreads(previous)
+    assert sum(len(found.boxes) for found in readings[0]) >= 10
+    for helped, alone in zip(*readings):
+        assert np.array_equal(helped.boxes, alone.boxes) and np.array_equal(helped.binary, alone.binary)
+        assert np.array_equal(helped.labels, alone.labels)
+
+
+def test_a_forked_process_detects_without_its_parents_helper_thread():
+    page = np.full((300, 400), 235, np.uint8)
+    cv2.putText(page, "7", (150, 220), cv2.FONT_HERSHEY_SIMPLEX, 5, 30, 12, cv2.LINE_AA)
+    cfg = load_config().detect
+    previous = cv2.getNumThreads()
+    cv2.setNumThreads(2)
+    try:
+        assert len(find_digit_boxes(page, cfg).boxes) == 1  # the helper thread now exists
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child reports through its exit code
+            os._exit(0 if len(find_digit_boxes(page, cfg).boxes) == 1 else 1)
+        for _ in range(200):  # a child waiting on a thread it does not have would never end
+            done, status = os.waitpid(child, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(child, signal.SIGKILL)
+            os.waitpid(child, 0)
+            pytest.fail("the forked child hung")
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        cv2.setNumThreads(previous)
 
 
 def test_a_long_mark_beside_a_digit_is_not_clutter(recognizer):
