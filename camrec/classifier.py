@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from camrec.cores import beside, two_cores
 from camrec.errors import ModelError
 from camrec.normalize import MNIST_SIZE
 
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "digits.keras"
 HOW_TO_GET_ONE = "train one with: python train.py, or reinstall camrec"
 PACKAGE_DIR = Path(__file__).resolve().parent
+# From this many crops a batch runs in two halves on two cores. Measured with the shipped int8 model:
+# 2 crops 0.31 ms whole, 0.32 split; 3 crops 0.48 / 0.37; 9 crops 1.08 / 0.71.
+SPLIT_FROM = 3
 
 
 def shipped_model_path() -> Path:
@@ -40,7 +44,7 @@ def resolve_model_path(cli_path: str | os.PathLike | None, config_path: str | No
 
 
 class Classifier:
-    """Digit probabilities and a not-a-digit score for a batch of crops; one model call per batch."""
+    """Digit probabilities and a not-a-digit score for a batch of crops: a frame's crops in one call."""
 
     def __init__(self, run, path: Path, runtime: str) -> None:
         self._run = run
@@ -99,7 +103,23 @@ def _load_onnx(path: Path, threads: int):
     inputs, outputs = session.get_inputs(), session.get_outputs()
     _check_shapes(path, inputs[0].shape[1:], outputs[0].shape[-1])
     name = inputs[0].name
-    return lambda crops: session.run(None, {name: crops})[0]
+
+    def run(crops: np.ndarray) -> np.ndarray:
+        return session.run(None, {name: crops})[0]
+
+    # On more onnxruntime threads, onnxruntime shares the work out itself.
+    return run if threads > 1 else lambda crops: _on_two_cores(run, crops)
+
+
+def _on_two_cores(run, crops: np.ndarray) -> np.ndarray:
+    """One batch on both cores when this process may use two: the helper thread runs the second half
+    while this thread runs the first. A crop's result does not depend on the other crops of its batch, so
+    the outputs are the same as those of one run (tested)."""
+    if len(crops) < SPLIT_FROM or not two_cores():
+        return run(crops)
+    half = (len(crops) + 1) // 2
+    second = beside(run, crops[half:])
+    return np.concatenate([run(crops[:half]), second.result()])
 
 
 def _check_keras_file(path: Path) -> None:

@@ -8,15 +8,13 @@ digit merged (a 5 with a detached bar), then gates on size, aspect and ink.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from camrec.config import DetectConfig
+from camrec.cores import beside
 
 SPECK = 4  # components smaller than this many working pixels are noise, not even pieces of digits
 LINE_SHARE = 0.35  # a horizontal run longer than this share of the frame width is ruling, not a stroke
@@ -129,23 +127,6 @@ def uncluttered(
     ring_ink = ((in_outer & ~in_inner) * stats[specks, cv2.CC_STAT_AREA][None, :]).sum(axis=1)
     ring_area = (w + 2 * pad) * (h + 2 * pad) - w * h
     return ring_ink / ring_area[:, 0] <= max_clutter
-
-
-_helpers: dict[int, ThreadPoolExecutor] = {}  # by process: a forked child has none of its parent's threads
-
-
-def beside(work: Callable[..., np.ndarray], *args) -> Future:
-    """`work(*args)` on a helper thread while the caller goes on, when OpenCV may use more than one
-    thread; else here and now. For OpenCV calls, which release the GIL: box filters, morphology and
-    component labelling use one core however many OpenCV is given, so the other core would idle."""
-    if cv2.getNumThreads() > 1:
-        helper = _helpers.get(os.getpid())
-        if helper is None:
-            helper = _helpers[os.getpid()] = ThreadPoolExecutor(1, thread_name_prefix="detect")
-        return helper.submit(work, *args)
-    future: Future = Future()
-    future.set_result(work(*args))
-    return future
 
 
 def threshold_ink(small: np.ndarray, cfg: DetectConfig, light_ink: bool) -> tuple[np.ndarray, ...]:

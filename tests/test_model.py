@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
@@ -47,6 +48,23 @@ def test_shipped_model_rejects_most_never_seen_nondigits():
     crops = to_model_input(make_nondigits(300, seed=5, kinds=HELD_OUT_KINDS))
     _, not_a_digit = Classifier.load(shipped_model_path()).predict(crops)
     assert (not_a_digit > 0.5).mean() > 0.6
+
+
+def test_a_batch_split_over_two_cores_gives_the_same_outputs(mnist_test):
+    """With OpenCV on two threads, a batch runs in two halves at once; with one, in one run."""
+    digits, _ = mnist_test
+    crops = np.concatenate([digits[:25], to_model_input(make_nondigits(16, seed=3))])
+    classifier = Classifier.load(shipped_model_path())
+    previous = cv2.getNumThreads()
+    try:
+        readings = []
+        for threads in (2, 1):
+            cv2.setNumThreads(threads)
+            readings.append([classifier.predict(crops[:size]) for size in (1, 2, 3, 9, 41)])
+    finally:
+        cv2.setNumThreads(previous)
+    for (split_digits, split_scores), (whole_digits, whole_scores) in zip(*readings):
+        assert np.array_equal(split_digits, whole_digits) and np.array_equal(split_scores, whole_scores)
 
 
 def test_onnx_and_keras_runtimes_agree(mnist_test):
