@@ -46,7 +46,9 @@ class ModelConfig:
     runtime: str = setting(
         "auto", "auto: the fast ONNX export when present, else Keras; onnx; keras", choices=("auto", "onnx", "keras")
     )
-    threads: int = setting(1, "inference threads (one leaves a core for decoding)", low=1, high=64)
+    threads: int = setting(
+        1, "onnxruntime threads; with 1, camrec runs a batch in two halves when a frame has both cores", low=1, high=64
+    )
 
 
 @dataclass
