@@ -20,7 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.report import publish
+from benchmarks.report import exit_with, publish
 from benchmarks.scoring import Tally, score_frame
 from camrec.config import load_config
 from camrec.data import load_split, resolve_data_dir
@@ -124,4 +124,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.mjpeg_server import MjpegServer, read_stamp, stamp_frame  # noqa: E402
-from benchmarks.report import publish  # noqa: E402
+from benchmarks.report import exit_with, publish  # noqa: E402
 from camrec.cli import quiet_libraries  # noqa: E402
 from camrec.config import load_config  # noqa: E402
 from camrec.data import load_split, resolve_data_dir  # noqa: E402
@@ -138,4 +138,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

@@ -11,6 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.report import exit_with  # noqa: E402
 from camrec.config import load_config  # noqa: E402
 from camrec.data import load_split, resolve_data_dir  # noqa: E402
 from camrec.synth import clip_scenes, write_clip  # noqa: E402
@@ -26,4 +27,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
+
+from camrec.errors import CamrecError
 
 
 def publish(report: dict, path: str | None, *, show: bool = True) -> None:
@@ -13,3 +18,13 @@ def publish(report: dict, path: str | None, *, show: bool = True) -> None:
         print(text)
     if path:
         Path(path).write_text(text + "\n")
+
+
+def exit_with(main: Callable[[], int]) -> NoReturn:
+    """Exit with `main()`'s code; a camrec error (no MNIST directory, a broken model) is one line, exit 2."""
+    try:
+        code = main()
+    except CamrecError as exc:
+        print(f"{Path(sys.argv[0]).name}: error: {exc.line()}", file=sys.stderr)
+        code = 2
+    sys.exit(code)

@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.report import publish  # noqa: E402
+from benchmarks.report import exit_with, publish  # noqa: E402
 from benchmarks.scoring import score_frame  # noqa: E402
 from camrec.config import load_config  # noqa: E402
 from camrec.data import load_split, resolve_data_dir  # noqa: E402
@@ -159,4 +159,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

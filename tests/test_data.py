@@ -1,16 +1,20 @@
-"""The MNIST loader on the real IDX files and on damaged copies."""
+"""The MNIST loader on the real IDX files and on damaged copies; the benchmarks without any."""
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from camrec.data import ENV_VAR, FILES, load_split, resolve_data_dir
 from camrec.errors import DataError
+from tests.conftest import REPO
 
 
 def test_loads_both_real_splits_with_their_shapes(mnist_dir):
@@ -83,3 +87,21 @@ def test_directory_lookup_order(monkeypatch, tmp_path):
     assert resolve_data_dir(None, "cfg") == tmp_path / "env"
     monkeypatch.delenv(ENV_VAR)
     assert str(resolve_data_dir(None, "cfg")) == "cfg"
+
+
+@pytest.mark.parametrize("script", ["accuracy.py", "throughput.py", "make_demo.py"])
+def test_a_benchmark_without_mnist_says_so_in_one_line(script, tmp_path):
+    env = {key: value for key, value in os.environ.items() if key not in ("CAMREC_MNIST_DIR", "CAMREC_CONFIG")}
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.splitlines() == [
+        f"{script}: error: MNIST: no data directory given"
+        " (put the four MNIST .gz files there, or pass --data-dir / set CAMREC_MNIST_DIR)"
+    ]
