@@ -126,6 +126,54 @@ def test_a_big_phone_photo_with_exif_rotation(pool, tmp_path):
     assert score_frame(boxes, digits, scene.boxes, scene.digits).f1 >= 0.9
 
 
+def write_sideways_heic(scene_image: np.ndarray, path) -> None:
+    """A photo as an iPhone saves it: HEIC, the pixels stored sideways, the turn to view it upright recorded
+    in the file (pillow-heif turns EXIF orientation 6 into HEIF's own rotation, as phones write it)."""
+    import pillow_heif
+    from PIL import Image
+
+    sideways = cv2.rotate(scene_image, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to view"
+    photo = Image.fromarray(cv2.cvtColor(sideways, cv2.COLOR_BGR2RGB))
+    pillow_heif.from_pillow(photo).save(path, quality=90, exif=exif.tobytes())
+
+
+def test_a_heic_phone_photo_in_a_directory_is_read_upright(pool, tmp_path):
+    from camrec.synth import make_scene
+
+    scene = make_scene(601, pool, "moderate", distractors=())
+    big = cv2.resize(scene.image, (1600, 1200), interpolation=cv2.INTER_CUBIC)
+    (tmp_path / "photos").mkdir()
+    write_sideways_heic(big, tmp_path / "photos" / "IMG_0001.HEIC")
+    result = run_camrec("image", str(tmp_path / "photos"), "--json", "-")
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["source"].endswith("IMG_0001.HEIC")
+    boxes = np.array([d["box"] for d in record["detections"]], np.int32).reshape(-1, 4) * 640 // 1600
+    digits = np.array([d["digit"] for d in record["detections"]], np.int64)
+    assert score_frame(boxes, digits, scene.boxes, scene.digits).f1 >= 0.9
+
+
+def test_a_damaged_heic_is_one_line_exit_2(pool, tmp_path):
+    from camrec.synth import make_scene
+
+    write_sideways_heic(make_scene(602, pool, "moderate").image, tmp_path / "whole.heic")
+    (tmp_path / "cut.heic").write_bytes((tmp_path / "whole.heic").read_bytes()[:3000])
+    assert_one_error_line(run_camrec("image", str(tmp_path / "cut.heic")), 2, "cut.heic: cannot decode this image")
+    (tmp_path / "notes.heic").write_text("not a picture\n")
+    assert_one_error_line(run_camrec("image", str(tmp_path / "notes.heic")), 2, "notes.heic: not a HEIC/HEIF image")
+
+
+def test_heic_without_pillow_heif_says_what_to_install(tmp_path, monkeypatch):
+    from camrec.errors import SourceError
+    from camrec.sources.files import check_heif
+
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)  # as if it were not installed
+    with pytest.raises(SourceError, match=r"need pillow-heif.*pip install pillow-heif"):
+        check_heif(tmp_path / "IMG_0002.heic")
+
+
 def test_json_to_a_closed_pipe_ends_quietly(clips):
     folder, _ = clips
     command = f"{sys.executable} -m camrec video {folder / 'sheet.avi'} --json - | head -1; exit ${{PIPESTATUS[0]}}"

@@ -18,7 +18,8 @@ import numpy as np
 from camrec.errors import SourceError, SourceLost
 from camrec.sources.base import Frame, Source, VideoInfo
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm"}
+HEIF_SUFFIXES = {".heic", ".heif"}  # what iPhones and many Android phones save photos as; OpenCV cannot read them
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm"} | HEIF_SUFFIXES
 DECODE_AHEAD = 8  # frames buffered by the reader thread: enough to smooth decode jitter, little memory
 SHORTFALL = 0.95  # a file whose frames end before this share of its declared count was cut short
 
@@ -33,7 +34,9 @@ class ImageSource(Source):
 
     def open(self) -> ImageSource:
         for path in self.paths:
-            if not cv2.haveImageReader(str(path)):
+            if path.suffix.lower() in HEIF_SUFFIXES:
+                check_heif(path)
+            elif not cv2.haveImageReader(str(path)):
                 raise SourceError(str(path), "not an image file OpenCV can read")
         self.opened = True
         return self
@@ -45,10 +48,37 @@ class ImageSource(Source):
 
 def read_image(path: str | Path) -> np.ndarray:
     """An image file as BGR uint8, EXIF orientation applied (as a phone photo is meant to be seen)."""
+    if Path(path).suffix.lower() in HEIF_SUFFIXES:
+        return read_heif(Path(path))
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise SourceError(str(path), "cannot decode this image (corrupt or unsupported)")
     return image
+
+
+def check_heif(path: Path) -> None:
+    """A HEIC/HEIF photo can be read: pillow-heif is installed and the file starts like one."""
+    try:
+        import pillow_heif  # only here: most runs never meet a HEIC file, and it adds to the start-up
+    except ImportError:
+        raise SourceError(str(path), "HEIC/HEIF photos need pillow-heif", "pip install pillow-heif") from None
+    if not path.is_file() or not pillow_heif.is_supported(str(path)):
+        raise SourceError(str(path), "not a HEIC/HEIF image")
+
+
+def read_heif(path: Path) -> np.ndarray:
+    """A HEIC/HEIF photo as BGR uint8, upright: libheif applies the rotation and mirroring the phone stored."""
+    check_heif(path)
+    import pillow_heif
+
+    try:
+        photo = pillow_heif.open_heif(str(path), convert_hdr_to_8bit=True, bgr_mode=True)
+        image = np.asarray(photo)
+    except (ValueError, RuntimeError, OSError):  # libheif's errors for a damaged or truncated file
+        raise SourceError(str(path), "cannot decode this image (corrupt or unsupported)") from None
+    if image.ndim == 3 and image.shape[2] == 4:  # a photo with an alpha channel
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    return np.ascontiguousarray(image)
 
 
 class VideoFileSource(Source):
