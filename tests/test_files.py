@@ -174,6 +174,37 @@ def test_heic_without_pillow_heif_says_what_to_install(tmp_path, monkeypatch):
         check_heif(tmp_path / "IMG_0002.heic")
 
 
+def test_a_phone_video_recorded_sideways_is_read_upright(pool, tmp_path):
+    """Phones store portrait video sideways with a rotation in the file; frames and --save come out upright."""
+    from camrec.synth import make_scene
+
+    scene = make_scene(603, pool, "moderate", distractors=())
+    sideways = cv2.rotate(scene.image, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    stored, clip, saved = tmp_path / "stored.avi", tmp_path / "VID_0001.mp4", tmp_path / "annotated.mp4"
+    writer = cv2.VideoWriter(str(stored), cv2.VideoWriter_fourcc(*"MJPG"), 30, (sideways.shape[1], sideways.shape[0]))
+    for _ in range(10):
+        writer.write(sideways)
+    writer.release()
+    ffmpeg = ["ffmpeg", "-v", "error", "-y", "-i"]
+    encoded = tmp_path / "encoded.mp4"
+    subprocess.run([*ffmpeg, str(stored), "-c:v", "libx264", "-pix_fmt", "yuv420p", str(encoded)], check=True)
+    # The rotation goes in when the stream is copied: ffmpeg drops it while encoding.
+    subprocess.run([*ffmpeg, str(encoded), "-c", "copy", "-metadata:s:v:0", "rotate=270", str(clip)], check=True)
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_streams", str(clip)], capture_output=True, text=True)
+    assert "rotation=-90" in probe.stdout  # the file says "turn me to view", as a phone's does
+    result = run_camrec("video", str(clip), "--json", "-", "--save", str(saved))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 10
+    for record in records:
+        boxes = np.array([d["box"] for d in record["detections"]], np.int32).reshape(-1, 4)
+        digits = np.array([d["digit"] for d in record["detections"]], np.int64)
+        assert score_frame(boxes, digits, scene.boxes, scene.digits).f1 >= 0.9
+    capture = cv2.VideoCapture(str(saved))
+    ok, frame = capture.read()
+    assert ok and frame.shape == scene.image.shape  # upright: 640 wide, 480 tall
+
+
 def test_json_to_a_closed_pipe_ends_quietly(clips):
     folder, _ = clips
     command = f"{sys.executable} -m camrec video {folder / 'sheet.avi'} --json - | head -1; exit ${{PIPESTATUS[0]}}"
