@@ -1,5 +1,6 @@
 """End-to-end accuracy on generated camera-like scenes: F1 per scene kind and hard condition, false
-detections per digit-free frame, and per-frame F1 on encoded clips.
+detections per digit-free frame, and per-frame F1 on encoded clips. Still images as `camrec image` reads
+them (`detect.still_levels`): scanned worksheets of small digits, and the scenes as 2560-wide phone photos.
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
@@ -22,11 +23,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.report import exit_with, publish
 from benchmarks.scoring import Tally, score_frame
-from camrec.config import load_config
+from camrec.config import for_stills, load_config
 from camrec.data import load_split, resolve_data_dir
 from camrec.pipeline import Recognizer, load_recognizer
 from camrec.sources import open_video
-from camrec.synth import HARD_CONDITIONS, HELD_OUT_DISTRACTORS, clip_scenes, make_scene, write_clip
+from camrec.synth import (
+    HARD_CONDITIONS,
+    HELD_OUT_DISTRACTORS,
+    as_photo,
+    clip_scenes,
+    make_scene,
+    make_worksheet,
+    write_clip,
+)
 
 TARGETS = {"moderate": 0.98, "hard": 0.90, "empty_false_per_frame": 0.05, "clip_frame_f1": 0.97}
 
@@ -48,6 +57,27 @@ def score_scenes(recognizer: Recognizer, pool, seed: int, scenes: int) -> dict[s
         for i, (kind, condition, distractors) in enumerate(specs):
             extra = {"distractors": distractors} if distractors else {}
             scene = make_scene(seed * 1_000_000 + g * 10_000 + i, pool, kind, condition, **extra)
+            found = recognizer(scene.image).detections
+            tally.add(score_frame(found.boxes, found.digits, scene.boxes, scene.digits, scene.lookalikes))
+        tallies[name] = tally
+    return tallies
+
+
+def score_stills(recognizer: Recognizer, pool, seed: int, photos: int, sheets: int) -> dict[str, Tally]:
+    """Worksheets (pen, pencil) and phone-photo versions of moderate, hard and digit-free scenes."""
+    tallies: dict[str, Tally] = {}
+    for g, (name, make) in enumerate(
+        [
+            ("stills:worksheet", lambda i: make_worksheet(i, pool)),
+            ("stills:pencil_worksheet", lambda i: make_worksheet(i, pool, pencil=True)),
+            ("stills:photo_moderate", lambda i: as_photo(make_scene(i, pool, "moderate"), i)),
+            ("stills:photo_hard", lambda i: as_photo(make_scene(i, pool, "hard"), i)),
+            ("stills:photo_empty", lambda i: as_photo(make_scene(i, pool, "empty"), i)),
+        ]
+    ):
+        tally = Tally()
+        for i in range(sheets if "worksheet" in name else photos):
+            scene = make(seed * 1_000_000 + 500_000 + g * 10_000 + i)
             found = recognizer(scene.image).detections
             tally.add(score_frame(found.boxes, found.digits, scene.boxes, scene.digits, scene.lookalikes))
         tallies[name] = tally
@@ -78,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenes", type=int, default=60, help="scenes per main group")
     parser.add_argument("--clips", type=int, default=2)
     parser.add_argument("--clip-frames", type=int, default=90)
+    parser.add_argument("--photos", type=int, default=30, help="phone photos per kind (still images)")
+    parser.add_argument("--sheets", type=int, default=4, help="worksheet scans per ink (still images)")
     parser.add_argument("--pool", choices=("test", "train"), default="test")
     parser.add_argument("--model")
     parser.add_argument("--set", action="append", default=[], dest="overrides")
@@ -93,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         if name.startswith("hard:"):
             hard.add(tally)
     clips = score_clips(recognizer, pool, args.seed, args.clips, args.clip_frames) if args.clips else {}
+    stills = score_stills(load_recognizer(for_stills(config), args.model), pool, args.seed, args.photos, args.sheets)
     report = {
         "seed": args.seed,
         "pool": args.pool,
@@ -104,13 +137,15 @@ def main(argv: list[str] | None = None) -> int:
             sum(t.lookalike_reads for t in tallies.values()) / sum(t.frames for t in tallies.values()), 3
         ),
         "clip_frame_f1": {k: round(v, 4) for k, v in clips.items()},
+        "stills_f1": {name: round(t.f1, 4) for name, t in stills.items() if not name.endswith("empty")},
+        "stills_false_per_empty_photo": round(stills["stills:photo_empty"].false_per_frame, 3),
         "counts": {
             name: {"hits": t.hits, "false": t.false, "missed": t.missed, "frames": t.frames}
-            for name, t in tallies.items()
+            for name, t in {**tallies, **stills}.items()
         },
         "seconds": round(time.perf_counter() - started, 1),
     }
-    for name, tally in tallies.items():
+    for name, tally in {**tallies, **stills}.items():
         print(
             f"{name:20s} F1 {tally.f1:.3f}  hits {tally.hits:4d}  false {tally.false:4d}  missed {tally.missed:4d}"
             f"  false/frame {tally.false_per_frame:.2f}"

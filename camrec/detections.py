@@ -73,14 +73,24 @@ class Detections:
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of every box in a (N, 4) against every box in b (M, 4), both x, y, w, h."""
-    a, b = a.astype(np.float64), b.astype(np.float64)
+    inter, area_a, area_b = _intersections(a, b)
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+
+
+def inside_share(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, M): the share of each box in a (N, 4) that lies inside each box in b (M, 4), both x, y, w, h."""
+    inter, area_a, _ = _intersections(a, b)
+    return inter / np.maximum(area_a[:, None], 1e-9)
+
+
+def _intersections(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    a, b = a.astype(np.float64).reshape(-1, 4), b.astype(np.float64).reshape(-1, 4)
     x0 = np.maximum(a[:, None, 0], b[None, :, 0])
     y0 = np.maximum(a[:, None, 1], b[None, :, 1])
     x1 = np.minimum(a[:, None, 0] + a[:, None, 2], b[None, :, 0] + b[None, :, 2])
     y1 = np.minimum(a[:, None, 1] + a[:, None, 3], b[None, :, 1] + b[None, :, 3])
     inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None, :] - inter
-    return inter / np.maximum(union, 1e-9)
+    return inter, a[:, 2] * a[:, 3], b[:, 2] * b[:, 3]
 
 
 def _check(name: str, array: object, shape: tuple[int, ...], dtype: type) -> None:

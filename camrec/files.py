@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from camrec.annotate import annotate
-from camrec.config import Config
+from camrec.config import Config, for_stills
 from camrec.errors import SourceError
 from camrec.pipeline import load_recognizer
 from camrec.runner import Summary, run
@@ -28,7 +28,7 @@ def process_files(args: argparse.Namespace, config: Config) -> tuple[Summary, li
             sink.check()
         if args.show:
             check_display()
-        recognizer = load_recognizer(config, args.model)
+        recognizer = load_recognizer(for_stills(config) if args.kind == "image" else config, args.model)
         needs_image = args.save is not None or args.show
         viewer = Viewer(f"camrec {args.kind}") if args.show else None
         progress = make_progress(args, config, sources)

@@ -14,8 +14,8 @@ import numpy as np
 
 from camrec.classifier import Classifier, resolve_model_path
 from camrec.config import Config
-from camrec.detect import Found, ink_readings
-from camrec.detections import Detections
+from camrec.detect import Found, ink_readings, reading_order
+from camrec.detections import Detections, inside_share
 from camrec.normalize import normalize_crops
 
 
@@ -60,7 +60,33 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
     splits = np.cumsum([len(c) for c in crops])[:-1]  # where one reading's crops end and the next begin
     per_reading = zip(readings, crops, np.split(digit_probabilities, splits), np.split(not_a_digit, splits))
     results = [reject(found, c, probabilities, scores, config) for found, c, probabilities, scores in per_reading]
-    return max(results, key=lambda result: (len(result.detections), float(result.detections.confidences.sum())))
+    per_ink = [join_levels([r for r in results if r.found.light_ink == ink]) for ink in (False, True)]
+    per_ink = [result for result in per_ink if result is not None]
+    return max(per_ink, key=lambda result: (len(result.detections), float(result.detections.confidences.sum())))
+
+
+def join_levels(results: list[FrameResult]) -> FrameResult | None:
+    """One ink's readings at every detection level as one result, coarsest first: a finer level's digit
+    counts unless it lies mostly inside a digit already counted (a part of a big digit's stroke)."""
+    if len(results) <= 1:
+        return results[0] if results else None
+    counted = [results[0].detections]
+    kept = [results[0].kept]
+    for result in results[1:]:
+        boxes = np.concatenate([d.boxes for d in counted])
+        new = ~(inside_share(result.detections.boxes, boxes) > 0.5).any(axis=1)
+        counted.append(result.detections[new])
+        kept.append(result.kept.copy())
+        kept[-1][np.flatnonzero(result.kept)[~new]] = False
+    joined = Detections.merge(counted)
+    order = reading_order(joined.boxes.astype(np.float64))
+    return FrameResult(
+        detections=joined[order],
+        found=results[0].found,  # what the debug view shows: the first level's mask
+        crops=np.concatenate([r.crops for r in results]),
+        kept=np.concatenate(kept),
+        candidate_probabilities=np.concatenate([r.candidate_probabilities for r in results]),
+    )
 
 
 def reject(

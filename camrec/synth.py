@@ -314,6 +314,52 @@ def make_scene(
     return photograph(sheet, rng, kind=kind)
 
 
+def make_worksheet(seed: int, pool: tuple[np.ndarray, np.ndarray], pencil: bool = False) -> Scene:
+    """A scanned worksheet: A4 at 300 dpi (2480x3508), rows of digits 5-9 mm tall (60-105 px, 2-3 % of the
+    page's height, under a camera frame's 3 % floor), pen or faint pencil, scanner noise, JPEG."""
+    rng = np.random.default_rng(seed)
+    images, labels = pool
+    page = np.full((3508, 2480), 245, np.float32)
+    boxes, digits = [], []
+    ink = rng.uniform(150, 200) if not pencil else rng.uniform(60, 90)  # how much darker than the paper
+    top = int(rng.integers(250, 350))
+    while top < page.shape[0] - 300:
+        height = int(rng.uniform(60, 105))
+        x = int(rng.integers(180, 260))
+        while x < page.shape[1] - 260:
+            idx = int(rng.integers(len(images)))
+            alpha = ink_alpha(images[idx], height, rng)
+            h, w = alpha.shape
+            y = top + int(rng.integers(-6, 7))
+            region = page[y : y + h, x : x + w]
+            region[:] = np.minimum(region, 245 - ink * alpha)
+            rows, cols = np.flatnonzero(alpha.max(1) > 0.35), np.flatnonzero(alpha.max(0) > 0.35)
+            boxes.append([x + cols[0], y + rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1])
+            digits.append(int(labels[idx]))
+            x += w + int(rng.uniform(0.6, 1.5) * height)
+        top += int(height * rng.uniform(2.2, 2.8))
+    page += rng.normal(0, 3, page.shape).astype(np.float32)
+    scan = cv2.GaussianBlur(np.clip(page, 0, 255).astype(np.uint8), (3, 3), 0.8)
+    scan = cv2.imdecode(cv2.imencode(".jpg", scan, [cv2.IMWRITE_JPEG_QUALITY, 90])[1], cv2.IMREAD_GRAYSCALE)
+    kind = "pencil worksheet" if pencil else "worksheet"
+    return Scene(cv2.cvtColor(scan, cv2.COLOR_GRAY2BGR), np.array(boxes, np.int32), np.array(digits, np.int64), kind)
+
+
+def as_photo(scene: Scene, seed: int, width: int = 2560) -> Scene:
+    """A camera-like scene as a phone photo `width` px wide: enlarged, with the sensor's own noise, JPEG.
+    Its digits are as large relative to the frame as in the scene; the finer detection levels see them too."""
+    rng = np.random.default_rng(seed)
+    factor = width / scene.image.shape[1]
+    size = (width, round(scene.image.shape[0] * factor))
+    photo = cv2.resize(scene.image, size, interpolation=cv2.INTER_CUBIC).astype(np.float32)
+    photo += rng.normal(0, 4, photo.shape).astype(np.float32)
+    photo = np.clip(photo, 0, 255).astype(np.uint8)
+    photo = cv2.imdecode(cv2.imencode(".jpg", photo, [cv2.IMWRITE_JPEG_QUALITY, 85])[1], cv2.IMREAD_COLOR)
+    boxes = np.round(scene.boxes * factor).astype(np.int32).reshape(-1, 4)
+    lookalikes = np.round(scene.lookalikes * factor).astype(np.int32).reshape(-1, 4)
+    return Scene(photo, boxes, scene.digits, scene.kind, scene.conditions, lookalikes)
+
+
 def clip_scenes(seed: int, pool: tuple[np.ndarray, np.ndarray], frames: int, n_digits: int | None = None):
     """Frames of one sheet drifting, turning and zooming under flickering light (30 fps), as Scenes."""
     rng = np.random.default_rng(seed)

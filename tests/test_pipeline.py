@@ -223,3 +223,53 @@ def test_recognize_api_on_array_path_and_gray(pool, tmp_path):
         found = camrec.recognize(scene.image)
         tally.add(score_frame(found.boxes, found.digits, scene.boxes, scene.digits))
     assert tally.f1 >= 0.9
+
+
+def test_a_scanned_worksheet_of_small_digits_is_read_as_a_still(pool):
+    """A4 at 300 dpi, digits 2-3 % of the page's height: under a camera frame's floor, found at finer levels."""
+    from camrec.config import for_stills
+    from camrec.synth import make_worksheet
+
+    scene = make_worksheet(7, pool, pencil=True)
+    found = camrec.recognize(scene.image)
+    # Measured 0.98-0.99 (benchmarks/accuracy.py, pen and pencil worksheets).
+    assert score_frame(found.boxes, found.digits, scene.boxes, scene.digits).f1 >= 0.95
+    assert len(scene.boxes) > 150
+    one_level = load_config(None, ["detect.still_levels=1"])
+    assert len(load_recognizer(for_stills(one_level))(scene.image).detections) < 0.2 * len(scene.boxes)
+
+
+def test_a_finer_level_adds_digits_beside_the_coarser_ones_not_inside_them():
+    from camrec.detect import Found
+    from camrec.detections import Detections
+    from camrec.pipeline import FrameResult, join_levels
+
+    def reading(boxes: list, level: int) -> FrameResult:
+        boxes = np.array(boxes, np.int32).reshape(-1, 4)
+        count = len(boxes)
+        probabilities = np.eye(10, dtype=np.float32)[np.full(count, 7)]
+        found = Found(boxes, np.zeros((8, 8), np.uint8), np.zeros((8, 8), np.uint16), [], 1.0, False, level)
+        detections = Detections(boxes, np.full(count, 7), np.ones(count, np.float32), probabilities)
+        crops = np.zeros((count, 28, 28, 1), np.float32)
+        return FrameResult(detections, found, crops, np.ones(count, bool), probabilities)
+
+    coarse = reading([[100, 100, 300, 400]], 0)  # a big 7
+    # A piece of the big 7's stroke (all inside it), a small digit beside it, one half overlapping it
+    finer = reading([[150, 150, 40, 60], [500, 120, 40, 60], [380, 300, 40, 60]], 1)
+    joined = join_levels([coarse, finer])
+    counted = sorted(joined.detections.boxes.tolist())  # in reading order; here only which ones count
+    assert counted == [[100, 100, 300, 400], [380, 300, 40, 60], [500, 120, 40, 60]]
+    assert joined.kept.tolist() == [True, False, True, True] and joined.found is coarse.found
+    assert join_levels([coarse]) is coarse and join_levels([]) is None
+
+
+def test_frames_no_wider_than_the_work_width_are_read_at_one_level(pool):
+    from camrec.detect import ink_readings
+
+    cfg = load_config(None, ["detect.levels=3", "detect.ink=auto"]).detect
+    readings = ink_readings(to_gray(make_scene(5100, pool, "moderate").image), cfg)
+    assert [(found.level, found.light_ink) for found in readings] == [(0, False), (0, True)]
+    wide = cv2.resize(make_scene(5100, pool, "moderate").image, (1000, 750))
+    readings = ink_readings(to_gray(wide), cfg)
+    # 640, then the frame's own 1000 px; never 2560 (past the frame) nor a third level
+    assert [(found.level, found.scale) for found in readings] == [(0, 0.64), (0, 0.64), (1, 1.0), (1, 1.0)]
