@@ -50,7 +50,8 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         FrameResult whose `detections` hold boxes in frame pixels, digits, confidences and (N, 10)
         probabilities, in reading order, after rejection. With `ink: auto` the frame is read both ways and
         the reading with more accepted digits wins: a light desk around a dark board finds plenty of
-        boxes for dark ink, but few of them pass as digits.
+        boxes for dark ink, but few of them pass as digits. With `detect.levels` > 1 a wide frame is
+        also read at finer levels for smaller digits; each ink's levels join into one reading.
     """
     gray = to_gray(image)
     readings = ink_readings(gray, config.detect)
