@@ -56,25 +56,28 @@ def read_image(path: str | Path) -> np.ndarray:
     return image
 
 
-def check_heif(path: Path) -> None:
-    """A HEIC/HEIF photo can be read: pillow-heif is installed and the file starts like one."""
+def pillow_heif_for(path: Path):
+    """The pillow-heif module, imported only now: most runs never meet a HEIC file, and it adds to start-up."""
     try:
-        import pillow_heif  # only here: most runs never meet a HEIC file, and it adds to the start-up
+        import pillow_heif
     except ImportError:
         raise SourceError(str(path), "HEIC/HEIF photos need pillow-heif", "pip install pillow-heif") from None
+    return pillow_heif
+
+
+def check_heif(path: Path) -> None:
+    """A HEIC/HEIF photo can be read: pillow-heif is installed and the file starts like one."""
+    pillow_heif = pillow_heif_for(path)  # first: without it no HEIC file can be read, whatever this one is
     if not path.is_file() or not pillow_heif.is_supported(str(path)):
         raise SourceError(str(path), "not a HEIC/HEIF image")
 
 
 def read_heif(path: Path) -> np.ndarray:
     """A HEIC/HEIF photo as BGR uint8, upright: libheif applies the rotation and mirroring the phone stored."""
-    check_heif(path)
-    import pillow_heif
-
     try:
-        photo = pillow_heif.open_heif(str(path), convert_hdr_to_8bit=True, bgr_mode=True)
+        photo = pillow_heif_for(path).open_heif(str(path), convert_hdr_to_8bit=True, bgr_mode=True)
         image = np.asarray(photo)
-    except (ValueError, RuntimeError, OSError):  # libheif's errors for a damaged or truncated file
+    except (ValueError, RuntimeError, OSError):  # libheif's errors for a damaged, truncated or missing file
         raise SourceError(str(path), "cannot decode this image (corrupt or unsupported)") from None
     if image.ndim == 3 and image.shape[2] == 4:  # a photo with an alpha channel
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
