@@ -15,6 +15,7 @@ import argparse
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +29,10 @@ from camrec.data import load_split, resolve_data_dir
 from camrec.pipeline import Recognizer, load_recognizer
 from camrec.sources import open_video
 from camrec.synth import (
+    DISTRACTORS,
     HARD_CONDITIONS,
     HELD_OUT_DISTRACTORS,
+    Scene,
     as_photo,
     clip_scenes,
     make_scene,
@@ -50,16 +53,25 @@ def scene_groups(scenes: int) -> dict[str, list[tuple[str, str | None, tuple | N
     return groups
 
 
+def tally_of(recognizer: Recognizer, scenes: Iterable[Scene]) -> Tally:
+    """Hits, false and missed detections over scenes, each made only when it is scored."""
+    tally = Tally()
+    for scene in scenes:
+        found = recognizer(scene.image).detections
+        tally.add(score_frame(found.boxes, found.digits, scene.boxes, scene.digits, scene.lookalikes))
+    return tally
+
+
 def score_scenes(recognizer: Recognizer, pool, seed: int, scenes: int) -> dict[str, Tally]:
     tallies: dict[str, Tally] = {}
     for g, (name, specs) in enumerate(scene_groups(scenes).items()):
-        tally = Tally()
-        for i, (kind, condition, distractors) in enumerate(specs):
-            extra = {"distractors": distractors} if distractors else {}
-            scene = make_scene(seed * 1_000_000 + g * 10_000 + i, pool, kind, condition, **extra)
-            found = recognizer(scene.image).detections
-            tally.add(score_frame(found.boxes, found.digits, scene.boxes, scene.digits, scene.lookalikes))
-        tallies[name] = tally
+        tallies[name] = tally_of(
+            recognizer,
+            (
+                make_scene(seed * 1_000_000 + g * 10_000 + i, pool, kind, condition, distractors or DISTRACTORS)
+                for i, (kind, condition, distractors) in enumerate(specs)
+            ),
+        )
     return tallies
 
 
@@ -75,12 +87,8 @@ def score_stills(recognizer: Recognizer, pool, seed: int, photos: int, sheets: i
             ("stills:photo_empty", lambda i: as_photo(make_scene(i, pool, "empty"), i)),
         ]
     ):
-        tally = Tally()
-        for i in range(sheets if "worksheet" in name else photos):
-            scene = make(seed * 1_000_000 + 500_000 + g * 10_000 + i)
-            found = recognizer(scene.image).detections
-            tally.add(score_frame(found.boxes, found.digits, scene.boxes, scene.digits, scene.lookalikes))
-        tallies[name] = tally
+        count = sheets if "worksheet" in name else photos
+        tallies[name] = tally_of(recognizer, (make(seed * 1_000_000 + 500_000 + g * 10_000 + i) for i in range(count)))
     return tallies
 
 
