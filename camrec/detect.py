@@ -99,13 +99,15 @@ def find_in(
 ) -> Found:
     """`find_digit_boxes` for one ink polarity, on the working-scale frame `small`."""
     source, binary, darkness = threshold_ink(small, cfg, light_ink)
-    integral = beside(cv2.integral, source)  # while the components are labelled
+    # While the components are labelled: the integral image, and each ink pixel's grey and darkness.
+    integral = beside(cv2.integral, source)
+    picked = beside(ink_pixels, binary, darkness, source)
     labels, stats, centroids = label_components(binary)
     min_h, max_h = cfg.min_height * small.shape[0], cfg.max_height * small.shape[0]
     heights = stats[:, cv2.CC_STAT_HEIGHT]
     tall = (heights >= 0.6 * min_h) & (heights <= max_h)
     tall[0] = False  # label 0 is the background
-    contrast, ink_levels = component_means(binary, labels, stats[:, cv2.CC_STAT_AREA], darkness, source)
+    contrast, ink_levels = component_means(labels, stats[:, cv2.CC_STAT_AREA], *picked.result())
     tall &= contrast >= cfg.min_contrast
     candidates = np.flatnonzero(tall)
     pieces = np.flatnonzero(~tall & (stats[:, cv2.CC_STAT_AREA] >= SPECK))
@@ -190,23 +192,28 @@ def threshold_ink(small: np.ndarray, cfg: DetectConfig, light_ink: bool) -> tupl
     return source, cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((2, 2), np.uint8)), darkness
 
 
-def component_means(
-    binary: np.ndarray, labels: np.ndarray, areas: np.ndarray, darkness: np.ndarray, source: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each component's mean darkness and mean grey, (count,) float64 each, for `areas` (count,) pixels.
+def ink_pixels(binary: np.ndarray, darkness: np.ndarray, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the ink is, (h, w) bool, and its pixels' darkness (high byte) and grey (low byte), (k,) uint16.
 
-    Sums run over the ink pixels only (a tenth of the frame or less), in one pass for all components. The
-    two uint8 maps travel as one uint16 (grey the low byte), so the ink is picked out once for both:
-    picking is what costs (0.56 instead of 0.71 ms per frame).
+    The two uint8 maps travel as one uint16, so that the ink is picked out once for both: picking is what
+    costs. It needs no labels, so it runs while the labelling does (0.2 ms less per 640x480 frame).
     """
     ink = binary.astype(bool)
+    return ink, cv2.merge([source, darkness]).view("<u2").reshape(binary.shape)[ink]
+
+
+def component_means(
+    labels: np.ndarray, areas: np.ndarray, ink: np.ndarray, pixels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each component's mean darkness and mean grey, (count,) float64 each, for `areas` (count,) pixels,
+    from `ink_pixels`. Sums run over the ink pixels only (a tenth of the frame or less), in one pass for
+    all components."""
     owners = labels[ink]
-    both = cv2.merge([source, darkness]).view("<u2").reshape(binary.shape)[ink]
     sizes = np.maximum(areas, 1)
     count = len(areas)
     return (
-        np.bincount(owners, weights=both >> 8, minlength=count) / sizes,
-        np.bincount(owners, weights=both & 255, minlength=count) / sizes,
+        np.bincount(owners, weights=pixels >> 8, minlength=count) / sizes,
+        np.bincount(owners, weights=pixels & 255, minlength=count) / sizes,
     )
 
 
