@@ -183,16 +183,23 @@ def run_files(args: argparse.Namespace) -> int:
 
 
 def print_summary(args: argparse.Namespace, summary, written: list[str]) -> None:
-    """The closing line on stderr: frames, digits, seconds, outputs (not with --quiet)."""
+    """The closing line on stderr: frames (images for `camrec image`), digits, seconds, outputs (not with
+    --quiet), e.g. `camrec: 1 image, 5 digits, 0.7 s; wrote out.jsonl`."""
     if args.quiet:
         return
-    rate = summary.frames / summary.seconds if summary.seconds > 0 else 0.0
+    noun = "image" if args.command == "image" else "frame"
+    rate = f" ({summary.frames / summary.seconds:.0f} {noun}s/s)" if summary.frames > 1 and summary.seconds > 0 else ""
     outputs = ", ".join(written) if written else "no output files"
     print(
-        f"camrec: {summary.frames} frames, {summary.digits} digits, {summary.seconds:.1f} s "
-        f"({rate:.0f} frames/s); wrote {outputs}",
+        f"camrec: {counted(summary.frames, noun)}, {counted(summary.digits, 'digit')}, {summary.seconds:.1f} s"
+        f"{rate}; wrote {outputs}",
         file=sys.stderr,
     )
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 digit`, `0 digits`, `5 digits`."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def run_eval(args: argparse.Namespace) -> int:

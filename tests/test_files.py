@@ -103,6 +103,8 @@ def test_image_set_from_a_directory(pool, tmp_path):
         tally.add(score_frame(boxes, digits, scene.boxes, scene.digits))
     assert tally.f1 >= 0.93
     assert len(list(saved.glob("*_out.png"))) == 12
+    digits_found = sum(len(r["detections"]) for r in records)
+    assert result.stderr.splitlines()[-1].startswith(f"camrec: 12 images, {digits_found} digits, ")
 
 
 def test_a_big_phone_photo_with_exif_rotation(pool, tmp_path):
@@ -120,6 +122,7 @@ def test_a_big_phone_photo_with_exif_rotation(pool, tmp_path):
     Image.fromarray(cv2.cvtColor(sideways, cv2.COLOR_BGR2RGB)).save(path, quality=90, exif=exif)
     result = run_camrec("image", str(path), "--json", "-")
     assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1].startswith("camrec: 1 image, ")  # one image, not "1 frames"
     record = json.loads(result.stdout)
     boxes = np.array([d["box"] for d in record["detections"]], np.int32).reshape(-1, 4) * 640 // 4000
     digits = np.array([d["digit"] for d in record["detections"]], np.int64)
