@@ -1,6 +1,8 @@
 """End-to-end accuracy on generated camera-like scenes: F1 per scene kind and hard condition, false
 detections per digit-free frame, and per-frame F1 on encoded clips. Still images as `camrec image` reads
-them (`detect.still_levels`): scanned worksheets of small digits, and the scenes as 2560-wide phone photos.
+them (`detect.still_levels`, `detect.still_close_up`): scanned worksheets of small digits, the scenes as
+2560-wide phone photos, and images of one digit. Camera frames of one digit held close, as `camrec webcam`
+reads them (`detect.live_close_up`) and as `camrec video` does by default (no close-up).
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
@@ -24,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.report import exit_with, publish
 from benchmarks.scoring import Tally, score_frame
-from camrec.config import for_stills, load_config
+from camrec.config import for_live, for_stills, load_config
 from camrec.data import load_split, resolve_data_dir
 from camrec.pipeline import Recognizer, load_recognizer
 from camrec.sources import open_video
@@ -35,6 +37,8 @@ from camrec.synth import (
     Scene,
     as_photo,
     clip_scenes,
+    make_close_up,
+    make_digit_image,
     make_scene,
     make_worksheet,
     write_clip,
@@ -75,8 +79,11 @@ def score_scenes(recognizer: Recognizer, pool, seed: int, scenes: int) -> dict[s
     return tallies
 
 
-def score_stills(recognizer: Recognizer, pool, seed: int, photos: int, sheets: int) -> dict[str, Tally]:
-    """Worksheets (pen, pencil) and phone-photo versions of moderate, hard and digit-free scenes."""
+def score_stills(
+    recognizer: Recognizer, pool, seed: int, photos: int, sheets: int, digit_images: int
+) -> dict[str, Tally]:
+    """Worksheets (pen, pencil), phone-photo versions of moderate, hard and digit-free scenes, and images of
+    one digit (28x28 MNIST-like, drawn in a paint program, cropped from a photo)."""
     tallies: dict[str, Tally] = {}
     for g, (name, make) in enumerate(
         [
@@ -85,11 +92,22 @@ def score_stills(recognizer: Recognizer, pool, seed: int, photos: int, sheets: i
             ("stills:photo_moderate", lambda i: as_photo(make_scene(i, pool, "moderate"), i)),
             ("stills:photo_hard", lambda i: as_photo(make_scene(i, pool, "hard"), i)),
             ("stills:photo_empty", lambda i: as_photo(make_scene(i, pool, "empty"), i)),
+            ("stills:digit_mnist", lambda i: make_digit_image(i, pool, "mnist")),
+            ("stills:digit_drawn", lambda i: make_digit_image(i, pool, "drawn")),
+            ("stills:digit_cropped", lambda i: make_digit_image(i, pool, "cropped")),
         ]
     ):
-        count = sheets if "worksheet" in name else photos
+        count = sheets if "worksheet" in name else digit_images if "digit_" in name else photos
         tallies[name] = tally_of(recognizer, (make(seed * 1_000_000 + 500_000 + g * 10_000 + i) for i in range(count)))
     return tallies
+
+
+def score_close_ups(recognizers: dict[str, Recognizer], pool, seed: int, frames: int) -> dict[str, Tally]:
+    """Camera frames of one digit held close (45-85 % of the frame's height), read by each recognizer."""
+    seeds = [seed * 1_000_000 + 700_000 + i for i in range(frames)]
+    return {
+        name: tally_of(recognizer, (make_close_up(i, pool) for i in seeds)) for name, recognizer in recognizers.items()
+    }
 
 
 def score_clips(recognizer: Recognizer, pool, seed: int, clips: int, frames: int) -> dict[str, float]:
@@ -118,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clip-frames", type=int, default=90)
     parser.add_argument("--photos", type=int, default=30, help="phone photos per kind (still images)")
     parser.add_argument("--sheets", type=int, default=4, help="worksheet scans per ink (still images)")
+    parser.add_argument("--digit-images", type=int, default=60, help="images of one digit per style (stills)")
+    parser.add_argument("--close-ups", type=int, default=60, help="camera frames of one digit held close")
     parser.add_argument("--pool", choices=("test", "train"), default="test")
     parser.add_argument("--model")
     parser.add_argument("--set", action="append", default=[], dest="overrides")
@@ -133,7 +153,15 @@ def main(argv: list[str] | None = None) -> int:
         if name.startswith("hard:"):
             hard.add(tally)
     clips = score_clips(recognizer, pool, args.seed, args.clips, args.clip_frames) if args.clips else {}
-    stills = score_stills(load_recognizer(for_stills(config), args.model), pool, args.seed, args.photos, args.sheets)
+    stills = score_stills(
+        load_recognizer(for_stills(config), args.model), pool, args.seed, args.photos, args.sheets, args.digit_images
+    )
+    close_ups = score_close_ups(
+        {"close_up:live": load_recognizer(for_live(config), args.model), "close_up:video": recognizer},
+        pool,
+        args.seed,
+        args.close_ups,
+    )
     report = {
         "seed": args.seed,
         "pool": args.pool,
@@ -147,13 +175,14 @@ def main(argv: list[str] | None = None) -> int:
         "clip_frame_f1": {k: round(v, 4) for k, v in clips.items()},
         "stills_f1": {name: round(t.f1, 4) for name, t in stills.items() if not name.endswith("empty")},
         "stills_false_per_empty_photo": round(stills["stills:photo_empty"].false_per_frame, 3),
+        "close_up_f1": {name: round(t.f1, 4) for name, t in close_ups.items()},
         "counts": {
             name: {"hits": t.hits, "false": t.false, "missed": t.missed, "frames": t.frames}
-            for name, t in {**tallies, **stills}.items()
+            for name, t in {**tallies, **stills, **close_ups}.items()
         },
         "seconds": round(time.perf_counter() - started, 1),
     }
-    for name, tally in {**tallies, **stills}.items():
+    for name, tally in {**tallies, **stills, **close_ups}.items():
         print(
             f"{name:20s} F1 {tally.f1:.3f}  hits {tally.hits:4d}  false {tally.false:4d}  missed {tally.missed:4d}"
             f"  false/frame {tally.false_per_frame:.2f}"

@@ -85,6 +85,13 @@ class DetectConfig:
     still_levels: int = setting(
         3, "the same for still images (camrec image, camrec.recognize): small digits on page scans", low=1, high=5
     )
+    close_up: bool = setting(
+        False, "video files: also read each frame as a close-up, for digits over 35 % of its height (+2 ms a frame)"
+    )
+    live_close_up: bool = setting(
+        True, "the same for camrec webcam and camrec draw: a digit held close to the camera, or drawn big"
+    )
+    still_close_up: bool = setting(True, "the same for still images: an image of one digit, drawn or cropped")
 
 
 @dataclass
@@ -138,10 +145,21 @@ DEFAULT_CONFIG = Config()
 
 
 def for_stills(config: Config) -> Config:
-    """The config for still images: detection reads `detect.still_levels` levels instead of `detect.levels`.
-    Finer levels find a page scan's small digits but cost a wide frame about six times the work (measured,
-    1920-wide frames: 8 -> 49 ms), which a still image can afford and a video or live frame cannot."""
-    return dataclasses.replace(config, detect=dataclasses.replace(config.detect, levels=config.detect.still_levels))
+    """The config for still images: detection reads `detect.still_levels` levels instead of `detect.levels`,
+    and a close-up when `detect.still_close_up` says so. Finer levels find a page scan's small digits but
+    cost a wide frame about six times the work (measured, 1920-wide frames: 8 -> 49 ms), which a still
+    image can afford and a video or live frame cannot."""
+    detect = dataclasses.replace(
+        config.detect, levels=config.detect.still_levels, close_up=config.detect.still_close_up
+    )
+    return dataclasses.replace(config, detect=detect)
+
+
+def for_live(config: Config) -> Config:
+    """The config for live sources and the drawing window: detection also reads a close-up when
+    `detect.live_close_up` says so. A student holds one digit up to the camera; a live frame can afford the
+    close-up's 2 ms, a video file processed for throughput does not pay it unless `detect.close_up` asks."""
+    return dataclasses.replace(config, detect=dataclasses.replace(config.detect, close_up=config.detect.live_close_up))
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 
 from camrec.annotate import annotate
-from camrec.config import Config
+from camrec.config import Config, for_live
 from camrec.errors import SourceError
 from camrec.pipeline import Recognizer, load_recognizer
 from camrec.runner import Summary, run
@@ -19,6 +19,7 @@ Say = Callable[[str], None]
 
 def run_live(args: argparse.Namespace, config: Config, say: Say) -> tuple[Summary, list[str]]:
     """Open the source (or fall back to drawing), then run the live loop, windowed or headless."""
+    config = for_live(config)
     show = True if args.show is None else args.show
     if args.mirror:
         config.webcam.mirror = True
@@ -78,6 +79,7 @@ def run_drawing(
     args: argparse.Namespace, config: Config, say: Say, recognizer: Recognizer | None = None
 ) -> tuple[Summary, list[str]]:
     """The mouse canvas; `--json` gets one line per recognition update."""
+    config = for_live(config)
     overwrite = getattr(args, "overwrite", False) or config.output.overwrite
     sink = JsonlSink(args.json, overwrite) if args.json else None
     if sink:

@@ -91,9 +91,9 @@ def cut_ink(gray: np.ndarray, box: np.ndarray, members: np.ndarray, found) -> np
     # Paper grain and noise stay below a fifth of the stroke: ink is what is darker than that level.
     ink = np.subtract(paper - 0.2 * peak, patch, dtype=np.float32)
     np.maximum(ink, 0, out=ink)
-    scale = found.scale
-    x0, y0 = int(x * scale), int(y * scale)
-    x1, y1 = max(x0 + 1, int(np.ceil((x + w) * scale))), max(y0 + 1, int(np.ceil((y + h) * scale)))
+    scale, (left, top) = found.scale, found.offset
+    x0, y0 = int(x * scale) + left, int(y * scale) + top
+    x1, y1 = max(x0 + 1, int(np.ceil((x + w) * scale)) + left), max(y0 + 1, int(np.ceil((y + h) * scale)) + top)
     labels = found.labels[y0:y1, x0:x1]
     own = (labels == members[0] if len(members) == 1 else np.isin(labels, members)).view(np.uint8)
     # Filled outlines: an adaptive threshold leaves bold strokes hollow, but all their ink is the digit's.

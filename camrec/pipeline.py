@@ -15,7 +15,7 @@ import numpy as np
 from camrec.classifier import Classifier, resolve_model_path
 from camrec.config import Config
 from camrec.detect import Found, ink_readings, reading_order
-from camrec.detections import Detections, inside_share
+from camrec.detections import Detections, inside_share, iou_matrix
 from camrec.normalize import normalize_crops
 
 
@@ -67,27 +67,48 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
 
 
 def join_levels(results: list[FrameResult]) -> FrameResult | None:
-    """One ink's readings at every detection level as one result, coarsest first: a finer level's digit
-    counts unless it lies mostly inside a digit already counted (a part of a big digit's stroke)."""
+    """One ink's readings as one result.
+
+    The frame's own levels, coarsest first: a finer level's digit counts unless it lies mostly inside a
+    digit already counted (a part of a big digit's stroke). Then the close-up's digits: one counts unless
+    the frame's levels read the same digit there (IoU >= 0.5; their box is the finer one), and the frame's
+    digits that lie mostly inside it give way to it (pieces of it, such as the stem of a 7 whose bar the
+    frame's reading took for ruling).
+    """
     if len(results) <= 1:
         return results[0] if results else None
-    counted = [results[0].detections]
-    kept = [results[0].kept]
-    for result in results[1:]:
-        boxes = np.concatenate([d.boxes for d in counted])
-        new = ~(inside_share(result.detections.boxes, boxes) > 0.5).any(axis=1)
-        counted.append(result.detections[new])
-        kept.append(result.kept.copy())
-        kept[-1][np.flatnonzero(result.kept)[~new]] = False
-    joined = Detections.merge(counted)
+    results = sorted(results, key=lambda r: r.found.level < 0)  # stable: the levels in order, the close-up last
+    keep = [np.ones(len(r.detections), bool) for r in results]
+    for i, result in enumerate(results):
+        boxes = result.detections.boxes
+        if result.found.level >= 0:
+            earlier = np.concatenate([r.detections.boxes[k] for r, k in zip(results[:i], keep[:i])] or [boxes[:0]])
+            keep[i] = ~(inside_share(boxes, earlier) > 0.5).any(axis=1)
+            continue
+        twins = [twins_of(r.detections, result.detections) & k[:, None] for r, k in zip(results[:i], keep[:i])]
+        for twin in twins:
+            keep[i] &= ~twin.any(axis=0)
+        for j, twin in enumerate(twins):  # a twin stands for its close-up digit; the other pieces give way
+            keep[j] &= ~((inside_share(results[j].detections.boxes, boxes) > 0.5) & ~twin).any(axis=1)
+    kept = [r.kept.copy() for r in results]
+    for candidates, counted in zip(kept, keep):
+        candidates[np.flatnonzero(candidates)[~counted]] = False
+    joined = Detections.merge([r.detections[k] for r, k in zip(results, keep)])
     order = reading_order(joined.boxes.astype(np.float64))
     return FrameResult(
         detections=joined[order],
-        found=results[0].found,  # what the debug view shows: the first level's mask
+        # What the debug view shows: the mask of the frame's own first level, not of the close-up's canvas.
+        found=results[0].found,
         crops=np.concatenate([r.crops for r in results]),
         kept=np.concatenate(kept),
         candidate_probabilities=np.concatenate([r.candidate_probabilities for r in results]),
     )
+
+
+def twins_of(frame: Detections, close_up: Detections) -> np.ndarray:
+    """(N, M) bool: which of the frame's N digits read the same digit as which of the close-up's M, in
+    about the same place (IoU >= 0.5)."""
+    return (iou_matrix(frame.boxes, close_up.boxes) >= 0.5) & (frame.digits[:, None] == close_up.digits[None, :])
 
 
 def reject(

@@ -64,8 +64,7 @@ def make_sheet(
 ) -> Sheet:
     """Paper with digits (none for kind 'empty') and distractors; `condition` picks one hard condition."""
     conditions = (condition,) if condition else ()
-    paper = np.full((PAPER_H, PAPER_W), rng.uniform(215, 250), np.float32)
-    paper += cv2.GaussianBlur(rng.normal(0, 4, paper.shape).astype(np.float32), (0, 0), 1.5)
+    paper = blank_paper(rng)
     if condition in ("ruled", "squared") or (kind != "hard" and rng.random() < 0.25):
         draw_ruling(paper, rng, squared=condition == "squared" or (condition is None and rng.random() < 0.4))
     ids = np.zeros(paper.shape, np.int32)
@@ -75,6 +74,12 @@ def make_sheet(
     lookalikes = place_distractors(paper, ids, len(labels), rng, distractors, crowded=kind == "empty")
     finger = "finger" in distractors and rng.random() < (0.5 if kind == "empty" else 0.15)
     return Sheet(paper, ids, np.array(labels, np.int64), lookalikes, conditions, finger)
+
+
+def blank_paper(rng: np.random.Generator) -> np.ndarray:
+    """An off-white sheet with its grain, (PAPER_H, PAPER_W) float32."""
+    paper = np.full((PAPER_H, PAPER_W), rng.uniform(215, 250), np.float32)
+    return paper + cv2.GaussianBlur(rng.normal(0, 4, paper.shape).astype(np.float32), (0, 0), 1.5)
 
 
 def draw_ruling(paper: np.ndarray, rng: np.random.Generator, squared: bool) -> None:
@@ -343,6 +348,65 @@ def make_worksheet(seed: int, pool: tuple[np.ndarray, np.ndarray], pencil: bool 
     scan = cv2.imdecode(cv2.imencode(".jpg", scan, [cv2.IMWRITE_JPEG_QUALITY, 90])[1], cv2.IMREAD_GRAYSCALE)
     kind = "pencil worksheet" if pencil else "worksheet"
     return Scene(cv2.cvtColor(scan, cv2.COLOR_GRAY2BGR), np.array(boxes, np.int32), np.array(digits, np.int64), kind)
+
+
+def make_close_up(seed: int, pool: tuple[np.ndarray, np.ndarray]) -> Scene:
+    """A camera frame of one digit held close: 45-85 % of the frame's height, on a sheet that fills the
+    frame, with the camera's tilt, light, blur, noise and JPEG (`photograph`)."""
+    rng = np.random.default_rng(seed)
+    images, labels = pool
+    paper = blank_paper(rng)
+    zoom = rng.uniform(1.1, 1.4)  # the sheet overfills the frame: no desk in view
+    height = int(rng.uniform(0.45, 0.85) * FRAME_H / (zoom * FRAME_W / PAPER_W))
+    idx = int(rng.integers(len(images)))
+    alpha = ink_alpha(images[idx], height, rng)
+    h, w = alpha.shape
+    y, x = (PAPER_H - h) // 2, (PAPER_W - w) // 2
+    region = paper[y : y + h, x : x + w]
+    region[:] = region * (1 - alpha) + rng.uniform(15, 70) * alpha
+    ids = np.zeros(paper.shape, np.int32)
+    ids[y : y + h, x : x + w][alpha > 0.35] = 1
+    sheet = Sheet(paper, ids, np.array([labels[idx]], np.int64), [], ())
+    return photograph(sheet, rng, random_pose(rng, zoom=zoom, shift=tuple(rng.uniform(-15, 15, 2))), kind="close-up")
+
+
+def make_digit_image(seed: int, pool: tuple[np.ndarray, np.ndarray], style: str) -> Scene:
+    """An image of one digit, as people make them to try a digit recogniser:
+
+    - "mnist": an MNIST digit as a 28x28 image, dark on white;
+    - "drawn": drawn with a thick brush in a paint program, 50-90 % of a square canvas of 200-600 px;
+    - "cropped": cut out of a photo of paper around the digit, a margin of 3-12 % of its height.
+    """
+    rng = np.random.default_rng(seed)
+    images, labels = pool
+    idx = int(rng.integers(len(images)))
+    digit = images[idx]
+    if style == "mnist":
+        image = 255 - digit
+    elif style == "drawn":
+        side = int(rng.integers(200, 601))
+        height = side * rng.uniform(0.5, 0.9)
+        wide = ink_alpha(digit, 100, rng).shape[1] / 100  # a wide 1 or 7 must fit the canvas too
+        alpha = ink_alpha(digit, int(min(height, 0.9 * side / wide)), rng)
+        image = np.full((side, side), 255, np.float32)
+        y, x = (side - alpha.shape[0]) // 2, (side - alpha.shape[1]) // 2
+        image[y : y + alpha.shape[0], x : x + alpha.shape[1]] -= 255 * alpha
+    elif style == "cropped":
+        alpha = ink_alpha(digit, int(rng.integers(60, 300)), rng)
+        margin = max(1, int(alpha.shape[0] * rng.uniform(0.03, 0.12)))
+        alpha = np.pad(alpha, margin)
+        paper = rng.uniform(180, 240)
+        image = paper - (paper - rng.uniform(15, 70)) * alpha + rng.normal(0, 3, alpha.shape)
+        image = cv2.GaussianBlur(image.astype(np.float32), (0, 0), 0.8)
+        image = cv2.imdecode(cv2.imencode(".jpg", np.clip(image, 0, 255).astype(np.uint8))[1], cv2.IMREAD_GRAYSCALE)
+    else:
+        raise ValueError(f"unknown style {style!r}")
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    ink = image < int(image.max()) - 60  # the digit's ink box, as for every scene: where it is clearly dark
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    box = [[cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1]]
+    bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    return Scene(bgr, np.array(box, np.int32), np.array([labels[idx]], np.int64), f"digit image: {style}")
 
 
 def as_photo(scene: Scene, seed: int, width: int = 2560) -> Scene:

@@ -121,6 +121,26 @@ def test_undo_and_clear_change_what_is_read(xvfb_display, tmp_path):
     assert process.returncode == 0
 
 
+def test_digits_drawn_as_tall_as_the_canvas_are_read(xvfb_display, tmp_path):
+    """Over 80 % of the canvas's height, a frame's own height gate; read through the close-up."""
+    out = tmp_path / "draw.jsonl"
+    process = start(xvfb_display, "draw", "--json", str(out))
+    try:
+        window = wait_for_window(xvfb_display, "camrec draw")
+        xdotool(xvfb_display, "key", "--window", window, "c")
+        wait_for_reading(out, [])
+        draw_with_mouse(xvfb_display, digit_path(7, 60, 12, 250))
+        wait_for_reading(out, [7])
+        draw_with_mouse(xvfb_display, digit_path(2, 420, 12, 250))
+        wait_for_reading(out, [7, 2])
+        xdotool(xvfb_display, "key", "--window", window, "q")
+        process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0
+
+
 def test_webcam_window_debug_view_and_quit(xvfb_display, tmp_path, mnist_dir):
     clip = tmp_path / "sheet.avi"
     write_test_clip(clip, mnist_test_pool(mnist_dir), 300, seed=41)
