@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.mjpeg_server import MjpegServer, read_stamp, stamp_frame  # noqa: E402
 from benchmarks.report import exit_with, publish  # noqa: E402
 from camrec.cli import quiet_libraries  # noqa: E402
-from camrec.config import load_config  # noqa: E402
+from camrec.config import for_live, load_config  # noqa: E402
 from camrec.data import load_split, resolve_data_dir  # noqa: E402
 from camrec.pipeline import load_recognizer  # noqa: E402
 from camrec.runner import run  # noqa: E402
@@ -49,7 +49,7 @@ def ensure_display() -> subprocess.Popen | None:
 def webcam_figures(seconds: float) -> dict:
     from camrec.apps.webcam import WebcamWindow
 
-    config = load_config()
+    config = for_live(load_config())  # as `camrec webcam` reads frames: with the close-up
     pool = load_split(resolve_data_dir(None, config.data.mnist_dir), "test")
     frames = [scene.image for scene in clip_scenes(3, pool, 90, n_digits=8)]
     sent: dict[int, float] = {}
