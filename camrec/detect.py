@@ -327,6 +327,8 @@ def long_runs(binary: np.ndarray, length: int, axis: int) -> np.ndarray | None:
     """
     height, width = binary.shape
     count = (width if axis == 1 else height) // LINE_STEP * LINE_STEP
+    if count == 0:
+        return None  # a frame a few pixels across has no room for a line (nor for a digit)
     if axis == 1:
         # Four neighbours in a row read as one uint32 whose bytes are 0 or 255: two of four is 16 set bits.
         quads = np.ascontiguousarray(binary[:, :count]).view(np.uint32)

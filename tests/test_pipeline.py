@@ -348,3 +348,9 @@ def test_a_close_up_box_at_the_frame_edge_is_a_cut_digit():
     boxes = np.array([[215, 165, 30, 150], [240, 170, 40, 60], [213, 200, 40, 60]], np.int64)
     inside = inside_frame(boxes, (480, 640), 1 / 3, (480, 640), (213, 160))
     assert inside.tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 1000), (2000, 3), (3, 3, 3)])
+def test_images_a_few_pixels_across_read_as_no_digits(shape):
+    assert len(camrec.recognize(np.full(shape, 255, np.uint8))) == 0
+    assert len(load_recognizer(load_config())(np.zeros(shape, np.uint8)).detections) == 0
