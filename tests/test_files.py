@@ -145,6 +145,22 @@ def test_image_reads_pngs_of_one_digit_each(pool, tmp_path):
     assert sum(int(a == b) for a, b in zip(read, truth)) >= 16, (read, truth)
 
 
+@pytest.mark.parametrize("depth", [np.uint8, np.uint16])
+def test_image_reads_a_digit_drawn_on_a_transparent_sheet(pool, tmp_path, depth):
+    """A drawing app's PNG: black strokes on a transparent sheet whose hidden colour is black too."""
+    from camrec.synth import make_digit_image
+
+    scene = make_digit_image(6300, pool, "drawn")
+    strokes = 255 - cv2.cvtColor(scene.image, cv2.COLOR_BGR2GRAY)
+    scale = np.iinfo(depth).max // 255
+    rgba = np.zeros((*strokes.shape, 4), depth)
+    rgba[:, :, 3] = strokes.astype(depth) * scale
+    cv2.imwrite(str(tmp_path / "drawn.png"), rgba)
+    result = run_camrec("image", str(tmp_path / "drawn.png"), "--json", "-")
+    assert result.returncode == 0, result.stderr
+    assert [d["digit"] for d in json.loads(result.stdout)["detections"]] == scene.digits.tolist()
+
+
 def test_image_reads_a_scanned_worksheet_at_finer_levels(pool, tmp_path):
     from camrec.synth import make_worksheet
 

@@ -20,6 +20,7 @@ from camrec.sources.base import Frame, Source, VideoInfo
 
 HEIF_SUFFIXES = {".heic", ".heif"}  # what iPhones and many Android phones save photos as; OpenCV cannot read them
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm"} | HEIF_SUFFIXES
+ALPHA_SUFFIXES = {".png", ".webp", ".tif", ".tiff"}  # formats that may carry transparency
 DECODE_AHEAD = 8  # frames buffered by the reader thread: enough to smooth decode jitter, little memory
 SHORTFALL = 0.95  # a file whose frames end before this share of its declared count was cut short
 
@@ -47,13 +48,32 @@ class ImageSource(Source):
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """An image file as BGR uint8, EXIF orientation applied (as a phone photo is meant to be seen)."""
-    if Path(path).suffix.lower() in HEIF_SUFFIXES:
+    """An image file as BGR uint8, EXIF orientation applied (as a phone photo is meant to be seen), and
+    transparent pixels white (as a viewer shows them)."""
+    suffix = Path(path).suffix.lower()
+    if suffix in HEIF_SUFFIXES:
         return read_heif(Path(path))
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise SourceError(str(path), "cannot decode this image (corrupt or unsupported)")
+    if suffix in ALPHA_SUFFIXES:
+        image = on_white(image, cv2.imread(str(path), cv2.IMREAD_UNCHANGED))
     return image
+
+
+def on_white(image: np.ndarray, raw: np.ndarray | None) -> np.ndarray:
+    """`image` (BGR uint8) laid over white where `raw`, the same file read as stored, is transparent.
+
+    Drawing apps export a digit as dark strokes on a transparent sheet whose hidden colour is black; OpenCV
+    drops the alpha channel and the sheet turns as black as the strokes.
+    """
+    if raw is None or raw.ndim != 3 or raw.shape[2] != 4 or raw.shape[:2] != image.shape[:2]:
+        return image  # no alpha channel (or a rotated photo, which has none)
+    alpha = raw[:, :, 3].astype(np.float32) / np.iinfo(raw.dtype).max if raw.dtype.kind == "u" else raw[:, :, 3]
+    if alpha.min() >= 1:
+        return image
+    alpha = alpha[:, :, None]
+    return (image * alpha + 255 * (1 - alpha) + 0.5).astype(np.uint8)
 
 
 def pillow_heif_for(path: Path):
