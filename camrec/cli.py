@@ -177,7 +177,7 @@ def run_files(args: argparse.Namespace) -> int:
     from camrec.files import process_files
 
     config = load_config(args.config, args.overrides)
-    summary, written = process_files(args, config)
+    summary, written = process_files(args, config, say)
     print_summary(args, summary, written)
     return 0
 
