@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -69,13 +71,23 @@ def wait_for_reading(out, expected: list[int], timeout: float = 20) -> None:
     raise AssertionError(f"the drawing window never read {expected}; it read {reads}")
 
 
+@contextlib.contextmanager
+def drawing_window(display: str, out) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`camrec draw --json OUT` with its canvas cleared and its loop answering; killed if a step fails."""
+    process = start(display, "draw", "--json", str(out))
+    try:
+        window = wait_for_window(display, "camrec draw")
+        xdotool(display, "key", "--window", window, "c")
+        wait_for_reading(out, [])  # a clear is an update too: the window's loop is running
+        yield window, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
 def test_drawing_ten_digits_with_the_mouse(xvfb_display, tmp_path):
     out = tmp_path / "draw.jsonl"
-    process = start(xvfb_display, "draw", "--json", str(out))
-    try:
-        window = wait_for_window(xvfb_display, "camrec draw")
-        xdotool(xvfb_display, "key", "--window", window, "c")
-        wait_for_reading(out, [])  # the window's loop is running before the first stroke
+    with drawing_window(xvfb_display, out) as (window, process):
         for i in range(10):
             row, col = divmod(i, 5)
             draw_with_mouse(xvfb_display, digit_path(i, 40 + col * 160, 10 + row * 135, 115))
@@ -83,9 +95,6 @@ def test_drawing_ten_digits_with_the_mouse(xvfb_display, tmp_path):
         shot = screenshot(xvfb_display, tmp_path / "draw.png")
         xdotool(xvfb_display, "key", "--window", window, "q")
         _, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
     assert process.returncode == 0, stderr
     final = json.loads(out.read_text().splitlines()[-1])
     assert final["source"] == "draw"
@@ -100,11 +109,7 @@ def test_drawing_ten_digits_with_the_mouse(xvfb_display, tmp_path):
 
 def test_undo_and_clear_change_what_is_read(xvfb_display, tmp_path):
     out = tmp_path / "draw.jsonl"
-    process = start(xvfb_display, "draw", "--json", str(out))
-    try:
-        window = wait_for_window(xvfb_display, "camrec draw")
-        xdotool(xvfb_display, "key", "--window", window, "c")
-        wait_for_reading(out, [])  # a clear is an update too: the window's loop is running
+    with drawing_window(xvfb_display, out) as (window, process):
         draw_with_mouse(xvfb_display, digit_path(7, 60, 60, 150))
         wait_for_reading(out, [7])
         draw_with_mouse(xvfb_display, digit_path(1, 300, 60, 150))
@@ -115,29 +120,19 @@ def test_undo_and_clear_change_what_is_read(xvfb_display, tmp_path):
         wait_for_reading(out, [])
         xdotool(xvfb_display, "key", "--window", window, "Escape")
         process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
     assert process.returncode == 0
 
 
 def test_digits_drawn_as_tall_as_the_canvas_are_read(xvfb_display, tmp_path):
     """Over 80 % of the canvas's height, a frame's own height gate; read through the close-up."""
     out = tmp_path / "draw.jsonl"
-    process = start(xvfb_display, "draw", "--json", str(out))
-    try:
-        window = wait_for_window(xvfb_display, "camrec draw")
-        xdotool(xvfb_display, "key", "--window", window, "c")
-        wait_for_reading(out, [])
+    with drawing_window(xvfb_display, out) as (window, process):
         draw_with_mouse(xvfb_display, digit_path(7, 60, 12, 250))
         wait_for_reading(out, [7])
         draw_with_mouse(xvfb_display, digit_path(2, 420, 12, 250))
         wait_for_reading(out, [7, 2])
         xdotool(xvfb_display, "key", "--window", window, "q")
         process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
     assert process.returncode == 0
 
 
