@@ -51,7 +51,8 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         probabilities, in reading order, after rejection. With `ink: auto` the frame is read both ways and
         the reading with more accepted digits wins: a light desk around a dark board finds plenty of
         boxes for dark ink, but few of them pass as digits. With `detect.levels` > 1 a wide frame is
-        also read at finer levels for smaller digits; each ink's levels join into one reading.
+        also read at finer levels for smaller digits, and with `detect.close_up` as a close-up for
+        bigger ones; each ink's readings join into one (`join_levels`).
     """
     gray = to_gray(image)
     readings = ink_readings(gray, config.detect)
