@@ -110,10 +110,14 @@ def close_up_view(gray: np.ndarray, width: int) -> tuple[np.ndarray, float, tupl
     size = (max(1, round(width_px * scale)), max(1, round(height_px * scale)))
     # Shrinking averages; enlarging a small image (a 28x28 digit) wants interpolation instead.
     small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-    paper = int(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
     x, y = size[0] * (CLOSE_UP - 1) // 2, size[1] * (CLOSE_UP - 1) // 2
-    canvas = cv2.copyMakeBorder(small, y, y, x, x, cv2.BORDER_CONSTANT, value=paper)
+    canvas = cv2.copyMakeBorder(small, y, y, x, x, cv2.BORDER_CONSTANT, value=border_grey(gray))
     return canvas, scale, (x, y)
+
+
+def border_grey(gray: np.ndarray) -> int:
+    """The median grey of the frame's outermost pixels: its paper, when it shows one digit on a sheet."""
+    return int(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
 
 
 def level_config(cfg: DetectConfig, level: int, width: int) -> DetectConfig:

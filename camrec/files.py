@@ -12,6 +12,7 @@ import numpy as np
 
 from camrec.annotate import annotate
 from camrec.config import Config, for_stills
+from camrec.detect import border_grey
 from camrec.errors import SourceError
 from camrec.pipeline import FrameResult, load_recognizer, to_gray
 from camrec.runner import OnFrame, Summary, run
@@ -88,9 +89,8 @@ class LightInkHint:
 
 def looks_light_on_dark(gray: np.ndarray) -> bool:
     """A dark border (the paper) and a little bright content (the ink): a white-on-black MNIST digit."""
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
     bright = float((gray > 160).mean())
-    return float(np.median(border)) < 96 and 0.005 < bright < 0.4
+    return border_grey(gray) < 96 and 0.005 < bright < 0.4
 
 
 def open_sources(args: argparse.Namespace) -> list[Source]:
