@@ -240,22 +240,11 @@ def test_a_scanned_worksheet_of_small_digits_is_read_as_a_still(pool):
 
 
 def test_a_finer_level_adds_digits_beside_the_coarser_ones_not_inside_them():
-    from camrec.detect import Found
-    from camrec.detections import Detections
-    from camrec.pipeline import FrameResult, join_levels
+    from camrec.pipeline import join_levels
 
-    def reading(boxes: list, level: int) -> FrameResult:
-        boxes = np.array(boxes, np.int32).reshape(-1, 4)
-        count = len(boxes)
-        probabilities = np.eye(10, dtype=np.float32)[np.full(count, 7)]
-        found = Found(boxes, np.zeros((8, 8), np.uint8), np.zeros((8, 8), np.uint16), [], 1.0, False, level)
-        detections = Detections(boxes, np.full(count, 7), np.ones(count, np.float32), probabilities)
-        crops = np.zeros((count, 28, 28, 1), np.float32)
-        return FrameResult(detections, found, crops, np.ones(count, bool), probabilities)
-
-    coarse = reading([[100, 100, 300, 400]], 0)  # a big 7
+    coarse = reading([[100, 100, 300, 400]], [7], 0)  # a big 7
     # A piece of the big 7's stroke (all inside it), a small digit beside it, one half overlapping it
-    finer = reading([[150, 150, 40, 60], [500, 120, 40, 60], [380, 300, 40, 60]], 1)
+    finer = reading([[150, 150, 40, 60], [500, 120, 40, 60], [380, 300, 40, 60]], [7, 7, 7], 1)
     joined = join_levels([coarse, finer])
     counted = sorted(joined.detections.boxes.tolist())  # in reading order; here only which ones count
     assert counted == [[100, 100, 300, 400], [380, 300, 40, 60], [500, 120, 40, 60]]
@@ -311,19 +300,7 @@ def test_a_digit_held_close_to_the_camera_is_read_live(pool):
 
 
 def test_the_close_up_replaces_the_pieces_inside_its_digit_and_yields_to_a_twin():
-    from camrec.detect import Found
-    from camrec.detections import Detections
-    from camrec.pipeline import FrameResult, join_levels
-
-    def reading(boxes: list, digits: list, level: int) -> FrameResult:
-        boxes = np.array(boxes, np.int32).reshape(-1, 4)
-        count = len(boxes)
-        probabilities = np.eye(10, dtype=np.float32)[np.array(digits, np.int64)]
-        found = Found(boxes, np.zeros((8, 8), np.uint8), np.zeros((8, 8), np.uint16), [], 1.0, False, level)
-        detections = Detections(boxes, np.array(digits, np.int64), np.ones(count, np.float32), probabilities)
-        return FrameResult(
-            detections, found, np.zeros((count, 28, 28, 1), np.float32), np.ones(count, bool), probabilities
-        )
+    from camrec.pipeline import join_levels
 
     # The frame read the stem of a big 7 as a 1, a 3 whole (and a piece of it as a 1), and a 5 elsewhere.
     frame = reading(
@@ -354,3 +331,18 @@ def test_a_close_up_box_at_the_frame_edge_is_a_cut_digit():
 def test_images_a_few_pixels_across_read_as_no_digits(shape):
     assert len(camrec.recognize(np.full(shape, 255, np.uint8))) == 0
     assert len(load_recognizer(load_config())(np.zeros(shape, np.uint8)).detections) == 0
+
+
+def reading(boxes: list, digits: list, level: int):
+    """A classified reading of one detection level (-1: the close-up), each digit read with certainty."""
+    from camrec.detect import Found
+    from camrec.detections import Detections
+    from camrec.pipeline import FrameResult
+
+    boxes = np.array(boxes, np.int32).reshape(-1, 4)
+    count = len(boxes)
+    probabilities = np.eye(10, dtype=np.float32)[np.array(digits, np.int64)]
+    found = Found(boxes, np.zeros((8, 8), np.uint8), np.zeros((8, 8), np.uint16), [], 1.0, False, level)
+    detections = Detections(boxes, np.array(digits, np.int64), np.ones(count, np.float32), probabilities)
+    crops = np.zeros((count, 28, 28, 1), np.float32)
+    return FrameResult(detections, found, crops, np.ones(count, bool), probabilities)
