@@ -2,7 +2,8 @@
 detections per digit-free frame, and per-frame F1 on encoded clips. Still images as `camrec image` reads
 them (`detect.still_levels`, `detect.still_close_up`): scanned worksheets of small digits, the scenes as
 2560-wide phone photos, and images of one digit. Camera frames of one digit held close, as `camrec webcam`
-reads them (`detect.live_close_up`) and as `camrec video` does by default (no close-up).
+reads them (`detect.live_close_up`) and as `camrec video` does by default (no close-up). The pen
+worksheets again as a scanner's PDF.
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
@@ -29,7 +30,7 @@ from benchmarks.scoring import Tally, score_frame
 from camrec.config import for_live, for_stills, load_config
 from camrec.data import load_split, resolve_data_dir
 from camrec.pipeline import Recognizer, load_recognizer
-from camrec.sources import open_video
+from camrec.sources import open_images, open_video
 from camrec.synth import (
     DISTRACTORS,
     HARD_CONDITIONS,
@@ -42,6 +43,7 @@ from camrec.synth import (
     make_scene,
     make_worksheet,
     write_clip,
+    write_pdf,
 )
 
 TARGETS = {"moderate": 0.98, "hard": 0.90, "empty_false_per_frame": 0.05, "clip_frame_f1": 0.97}
@@ -102,6 +104,21 @@ def score_stills(
     return tallies
 
 
+def score_pdf_scans(recognizer: Recognizer, pool, seed: int, sheets: int) -> Tally:
+    """The pen worksheets of `score_stills` saved as a scanner saves them (a PDF of JPEG pages at 300 dpi)
+    and read back as `camrec image` reads a PDF: each page drawn by PDFium, then detected."""
+    tally = Tally()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "scans.pdf"
+        truth = write_pdf(path, (make_worksheet(seed * 1_000_000 + 500_000 + i, pool) for i in range(sheets)))
+        with open_images(str(path)) as source:
+            for frame in source:
+                found = recognizer(frame.image).detections
+                scene = truth[frame.index]
+                tally.add(score_frame(found.boxes, found.digits, scene.boxes, scene.digits))
+    return tally
+
+
 def score_close_ups(recognizers: dict[str, Recognizer], pool, seed: int, frames: int) -> dict[str, Tally]:
     """Camera frames of one digit held close (45-85 % of the frame's height), read by each recognizer."""
     seeds = [seed * 1_000_000 + 700_000 + i for i in range(frames)]
@@ -153,9 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         if name.startswith("hard:"):
             hard.add(tally)
     clips = score_clips(recognizer, pool, args.seed, args.clips, args.clip_frames) if args.clips else {}
-    stills = score_stills(
-        load_recognizer(for_stills(config), args.model), pool, args.seed, args.photos, args.sheets, args.digit_images
-    )
+    still_recognizer = load_recognizer(for_stills(config), args.model)
+    stills = score_stills(still_recognizer, pool, args.seed, args.photos, args.sheets, args.digit_images)
+    if args.sheets:
+        stills["stills:worksheet_pdf"] = score_pdf_scans(still_recognizer, pool, args.seed, args.sheets)
     close_ups = score_close_ups(
         {"close_up:live": load_recognizer(for_live(config), args.model), "close_up:video": recognizer},
         pool,

@@ -23,7 +23,7 @@ COMMANDS = {
     "webcam": "live recognition in a window (default source: camera 0)",
     "draw": "mouse-drawing window, recognised as you draw",
     "video": "every frame of one or more video files, headless by default",
-    "image": "image files, directories and globs",
+    "image": "image files (a PDF: its pages), directories and globs",
     "eval": "the model's accuracy on the MNIST test set",
 }
 
@@ -108,7 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     image = commands.add_parser(
         "image", parents=[common, classifying, outputs], help=COMMANDS["image"], description=COMMANDS["image"]
     )
-    image.add_argument("paths", nargs="+", metavar="PATH", help="image files, directories or globs")
+    image.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="image files (PNG, JPEG, TIFF, WebP, HEIC, PDF, ...), directories or globs",
+    )
     image.add_argument("--save", metavar="DIR", help="directory for annotated images")
     image.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N images")
     image.set_defaults(handler=run_files, kind="image", stride=1)

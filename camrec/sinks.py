@@ -186,7 +186,7 @@ class VideoSink:
 
 
 class ImageDirSink:
-    """Annotated images into a directory, one file per input image, named after it."""
+    """Annotated images into a directory, one file per input image (per page of a PDF), named after it."""
 
     def __init__(self, folder: str | Path, overwrite: bool = False) -> None:
         self.folder = self.path = Path(folder)
@@ -206,7 +206,9 @@ class ImageDirSink:
             return
         import cv2
 
-        target = self.folder / f"{Path(frame.source).stem}_out.png"
+        source = Path(frame.source)
+        page = f"_page{frame.index + 1}" if source.suffix.lower() == ".pdf" else ""  # a PDF's pages: one file each
+        target = self.folder / f"{source.stem}{page}_out.png"
         if target.exists() and not self.overwrite:
             raise SinkError(str(target), "already exists", "use --overwrite to replace it")
         if not cv2.imwrite(str(target), image):

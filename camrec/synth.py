@@ -467,6 +467,17 @@ def write_clip(path: str | Path, scenes, fps: float = 30.0, crf: int = 20) -> li
     return truth
 
 
+def write_pdf(path: str | Path, scenes, dpi: float = 300.0, quality: int = 90) -> list[Scene]:
+    """Scenes as the pages of a PDF, the way a scanner saves them: one JPEG image per page at `dpi`
+    (Pillow writes it). Returns truth."""
+    from PIL import Image
+
+    scenes = list(scenes)
+    pages = [Image.fromarray(cv2.cvtColor(scene.image, cv2.COLOR_BGR2RGB)) for scene in scenes]
+    pages[0].save(path, save_all=True, append_images=pages[1:], resolution=dpi, quality=quality)
+    return [_without_image(scene) for scene in scenes]
+
+
 def _without_image(scene: Scene) -> Scene:
     return Scene(
         np.zeros((0, 0, 3), np.uint8), scene.boxes, scene.digits, scene.kind, scene.conditions, scene.lookalikes

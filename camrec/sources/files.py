@@ -1,4 +1,4 @@
-"""Files: still images (a file, a directory, a glob) and video files, every frame in order.
+"""Files: still images (a file, a directory, a glob; a PDF's pages) and video files, every frame in order.
 
 A video file is decoded ahead by a reader thread into a small bounded queue, so that decoding and
 recognition overlap on two cores; nothing is ever dropped.
@@ -19,14 +19,21 @@ from camrec.errors import SourceError, SourceLost
 from camrec.sources.base import Frame, Source, VideoInfo
 
 HEIF_SUFFIXES = {".heic", ".heif"}  # what iPhones and many Android phones save photos as; OpenCV cannot read them
+PDF_SUFFIX = ".pdf"  # what scanners and phone scanner apps save a worksheet as; each page is an image
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm"} | HEIF_SUFFIXES
+IMAGE_SUFFIXES |= {PDF_SUFFIX}
+# Pages are drawn at the resolution scanners store A4 at (2480x3508 px), where the finer detection levels
+# read a worksheet's 6 mm digits, but never longer than a big phone photo (a poster-sized page).
+PDF_DPI = 300
+PDF_MAX_SIDE = 8000
 ALPHA_SUFFIXES = {".png", ".webp", ".tif", ".tiff"}  # formats that may carry transparency
 DECODE_AHEAD = 8  # frames buffered by the reader thread: enough to smooth decode jitter, little memory
 SHORTFALL = 0.95  # a file whose frames end before this share of its declared count was cut short
 
 
 class ImageSource(Source):
-    """Still images: one file, every image in a directory (sorted), or a glob; each is frame 0 of itself."""
+    """Still images: one file, every image in a directory (sorted), or a glob; each is frame 0 of itself,
+    but for a PDF, whose pages are its frames 0, 1, ..."""
 
     def __init__(self, paths: list[Path], name: str) -> None:
         self.paths = paths
@@ -34,25 +41,40 @@ class ImageSource(Source):
         self.info = VideoInfo(0, 0, 0.0, len(paths))
 
     def open(self) -> ImageSource:
+        frames = 0
         for path in self.paths:
-            if path.suffix.lower() in HEIF_SUFFIXES:
+            suffix = path.suffix.lower()
+            if suffix == PDF_SUFFIX:
+                frames += count_pdf_pages(path)
+                continue
+            if suffix in HEIF_SUFFIXES:
                 check_heif(path)
             elif not cv2.haveImageReader(str(path)):
                 raise SourceError(str(path), "not an image file OpenCV can read")
+            frames += 1
+        self.info = VideoInfo(0, 0, 0.0, frames)
         self.opened = True
         return self
 
     def __iter__(self) -> Iterator[Frame]:
         for path in self.paths:
-            yield Frame(read_image(path), 0, 0.0, str(path))
+            if path.suffix.lower() == PDF_SUFFIX:
+                for page, image in enumerate(read_pdf_pages(path)):
+                    yield Frame(image, page, 0.0, str(path))
+            else:
+                yield Frame(read_image(path), 0, 0.0, str(path))
 
 
 def read_image(path: str | Path) -> np.ndarray:
     """An image file as BGR uint8, EXIF orientation applied (as a phone photo is meant to be seen), and
-    transparent pixels white (as a viewer shows them)."""
+    transparent pixels white (as a viewer shows them). A PDF of one page is that page."""
     suffix = Path(path).suffix.lower()
     if suffix in HEIF_SUFFIXES:
         return read_heif(Path(path))
+    if suffix == PDF_SUFFIX:
+        if (pages := count_pdf_pages(Path(path))) != 1:
+            raise SourceError(str(path), f"a PDF of {pages} pages, not one image", "camrec image reads every page")
+        return next(read_pdf_pages(Path(path)))
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise SourceError(str(path), "cannot decode this image (corrupt or unsupported)")
@@ -102,6 +124,63 @@ def read_heif(path: Path) -> np.ndarray:
     if image.ndim == 3 and image.shape[2] == 4:  # a photo with an alpha channel
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
     return np.ascontiguousarray(image)
+
+
+def pypdfium2_for(path: Path):
+    """The pypdfium2 module, imported only now, as pillow-heif is: most runs never meet a PDF."""
+    try:
+        import pypdfium2
+    except ImportError:
+        raise SourceError(str(path), "PDF files need pypdfium2", "pip install pypdfium2") from None
+    return pypdfium2
+
+
+def open_pdf(path: Path):
+    """The PDF document (pypdfium2's), or SourceError: missing, damaged, password-protected."""
+    pdfium = pypdfium2_for(path)
+    if not path.is_file():
+        raise SourceError(str(path), "no such file")
+    try:
+        return pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError:  # PDFium says which: a format error, a password wanted, ...
+        raise SourceError(str(path), "cannot open this PDF (damaged, or protected by a password)") from None
+
+
+def count_pdf_pages(path: Path) -> int:
+    """How many pages a readable PDF has (at least one, else SourceError)."""
+    document = open_pdf(path)
+    try:
+        pages = len(document)
+    finally:
+        document.close()
+    if pages == 0:
+        raise SourceError(str(path), "a PDF with no pages")
+    return pages
+
+
+def read_pdf_pages(path: Path) -> Iterator[np.ndarray]:
+    """Each page of a PDF as BGR uint8, upright, on white paper, at PDF_DPI (or smaller for a huge page)."""
+    pdfium = pypdfium2_for(path)
+    document = open_pdf(path)
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                width_pt, height_pt = page.get_size()  # 1/72 inch
+                scale = min(PDF_DPI / 72, PDF_MAX_SIDE / max(width_pt, height_pt, 1.0))
+                image = np.array(page.render(scale=scale, fill_color=(255, 255, 255, 255)).to_numpy())
+            except pdfium.PdfiumError:
+                raise SourceError(str(path), f"cannot draw page {index + 1} of this PDF (damaged?)") from None
+            finally:
+                page.close()
+            yield image if image.ndim == 3 and image.shape[2] == 3 else to_bgr(image)
+    finally:
+        document.close()
+
+
+def to_bgr(image: np.ndarray) -> np.ndarray:
+    """A gray or BGRA uint8 image as BGR."""
+    return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR if image.ndim == 2 else cv2.COLOR_BGRA2BGR)
 
 
 class VideoFileSource(Source):
@@ -195,7 +274,7 @@ def is_glob(spec: str) -> bool:
 
 
 def expand_image_spec(spec: str) -> list[Path]:
-    """A file, a directory (its images, sorted) or a glob to a list of image paths."""
+    """A file, a directory (its images and PDFs, sorted) or a glob to a list of image paths."""
     path = Path(spec).expanduser()
     if path.is_dir():
         return sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
