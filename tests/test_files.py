@@ -468,6 +468,16 @@ def test_unreadable_inputs_are_one_line_exit_2(tmp_path, make_input, command, me
     assert_one_error_line(run_camrec(command, str(make_input(tmp_path))), 2, message)
 
 
+def test_an_image_for_video_or_a_video_for_image_says_which_command(clips, tmp_path):
+    folder, _ = clips
+    cv2.imwrite(str(tmp_path / "page.png"), np.full((48, 64, 3), 235, np.uint8))
+    for command, path, message in [
+        ("image", folder / "sheet.mp4", "sheet.mp4: a video, not an image (use camrec video)"),
+        ("video", tmp_path / "page.png", "page.png: an image, not a video (use camrec image)"),
+    ]:
+        assert_one_error_line(run_camrec(command, str(path)), 2, message)
+
+
 @pytest.mark.parametrize("stride", ["0", "-2", "two"])
 def test_bad_stride_is_a_usage_error(clips, stride):
     folder, _ = clips

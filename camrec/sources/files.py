@@ -22,6 +22,9 @@ HEIF_SUFFIXES = {".heic", ".heif"}  # what iPhones and many Android phones save 
 PDF_SUFFIX = ".pdf"  # what scanners and phone scanner apps save a worksheet as; each page is an image
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm"} | HEIF_SUFFIXES
 IMAGE_SUFFIXES |= {PDF_SUFFIX}
+# Videos that `camrec image` is given by mistake (OpenCV would read a PNG or a PDF as a one-frame video,
+# and `camrec video` would then miss the small digits that `camrec image` reads at finer levels).
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ts"}
 # Pages are drawn at the resolution scanners store A4 at (2480x3508 px), where the finer detection levels
 # read a worksheet's 6 mm digits, but never longer than a big phone photo (a poster-sized page).
 PDF_DPI = 300
@@ -47,6 +50,8 @@ class ImageSource(Source):
             if suffix == PDF_SUFFIX:
                 frames += count_pdf_pages(path)
                 continue
+            if suffix in VIDEO_SUFFIXES:
+                raise SourceError(str(path), "a video, not an image", "use camrec video")
             if suffix in HEIF_SUFFIXES:
                 check_heif(path)
             elif not cv2.haveImageReader(str(path)):
@@ -290,6 +295,8 @@ def open_video(spec: str, stride: int = 1) -> VideoFileSource:
         raise SourceError(spec, "no such file")
     if path.is_dir():
         raise SourceError(spec, "is a directory, not a video file")
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        raise SourceError(spec, "an image, not a video", "use camrec image")
     return VideoFileSource(path, stride).open()
 
 
