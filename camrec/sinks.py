@@ -31,8 +31,8 @@ def check_writable(path: str | Path, overwrite: bool) -> Path:
 
 
 def written_paths(sinks: list) -> list[str]:
-    """The files and folders that sinks write (not stdout), for the closing summary line."""
-    return [str(sink.path) for sink in sinks if str(sink.path) != "-"]
+    """What sinks write, for the closing summary line: their files and folders, and "stdout" for `-`."""
+    return ["stdout" if str(sink.path) == "-" else str(sink.path) for sink in sinks]
 
 
 def frame_record(frame: Any, detections: Detections) -> dict:

@@ -122,7 +122,9 @@ def test_a_big_phone_photo_with_exif_rotation(pool, tmp_path):
     Image.fromarray(cv2.cvtColor(sideways, cv2.COLOR_BGR2RGB)).save(path, quality=90, exif=exif)
     result = run_camrec("image", str(path), "--json", "-")
     assert result.returncode == 0, result.stderr
-    assert result.stderr.splitlines()[-1].startswith("camrec: 1 image, ")  # one image, not "1 frames"
+    summary = result.stderr.splitlines()[-1]
+    assert summary.startswith("camrec: 1 image, ")  # one image, not "1 frames"
+    assert summary.endswith("; wrote stdout")  # not "no output files": the JSON went to stdout
     record = json.loads(result.stdout)
     boxes = np.array([d["box"] for d in record["detections"]], np.int32).reshape(-1, 4) * 640 // 4000
     digits = np.array([d["digit"] for d in record["detections"]], np.int64)
