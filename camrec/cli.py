@@ -182,7 +182,7 @@ def run_files(args: argparse.Namespace) -> int:
     from camrec.files import process_files
 
     config = load_config(args.config, args.overrides)
-    summary, written = process_files(args, config, say)
+    summary, written = process_files(args, config)
     print_summary(args, summary, written)
     return 0
 

@@ -92,6 +92,12 @@ class DetectConfig:
         True, "the same for camrec webcam and camrec draw: a digit held close to the camera, or drawn big"
     )
     still_close_up: bool = setting(True, "the same for still images: an image of one digit, drawn or cropped")
+    light_on_dark: bool = setting(
+        False, "video and live: with ink dark, a frame that looks like light ink on a dark background is read both ways"
+    )
+    still_light_on_dark: bool = setting(
+        True, "the same for still images: MNIST's own digits, and PNG sets made from them, are white on black"
+    )
 
 
 @dataclass
@@ -146,11 +152,15 @@ DEFAULT_CONFIG = Config()
 
 def for_stills(config: Config) -> Config:
     """The config for still images: detection reads `detect.still_levels` levels instead of `detect.levels`,
-    and a close-up when `detect.still_close_up` says so. Finer levels find a page scan's small digits but
+    a close-up when `detect.still_close_up` says so, and both inks for an image that looks like light ink on
+    a dark background (`detect.still_light_on_dark`). Finer levels find a page scan's small digits but
     cost a wide frame about six times the work (measured, 1920-wide frames: 8 -> 49 ms), which a still
     image can afford and a video or live frame cannot."""
     detect = dataclasses.replace(
-        config.detect, levels=config.detect.still_levels, close_up=config.detect.still_close_up
+        config.detect,
+        levels=config.detect.still_levels,
+        close_up=config.detect.still_close_up,
+        light_on_dark=config.detect.still_light_on_dark,
     )
     return dataclasses.replace(config, detect=detect)
 

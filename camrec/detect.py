@@ -120,6 +120,12 @@ def border_grey(gray: np.ndarray) -> int:
     return int(np.median(np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])))
 
 
+def looks_light_on_dark(gray: np.ndarray) -> bool:
+    """A dark border (the paper) and a little bright content (the ink): a white-on-black MNIST digit."""
+    bright = float((gray > 160).mean())
+    return border_grey(gray) < 96 and 0.005 < bright < 0.4
+
+
 def level_config(cfg: DetectConfig, level: int, width: int) -> DetectConfig:
     """The gates of a finer level, read at `width`: from its own floor up to a little over the floor of the
     level before (the two measure a digit's height a little differently; where both find one digit, the

@@ -5,25 +5,20 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-
-import numpy as np
 
 from camrec.annotate import annotate
 from camrec.config import Config, for_stills
-from camrec.detect import border_grey
 from camrec.errors import SourceError
-from camrec.pipeline import FrameResult, load_recognizer, to_gray
-from camrec.runner import OnFrame, Summary, run
+from camrec.pipeline import load_recognizer
+from camrec.runner import Summary, run
 from camrec.sinks import CsvSink, ImageDirSink, JsonlSink, VideoSink, written_paths
-from camrec.sources import Frame, Source, open_images, open_video
+from camrec.sources import Source, open_images, open_video
 from camrec.window import Viewer, check_display
 
 
-def process_files(args: argparse.Namespace, config: Config, say: Callable[[str], None]) -> tuple[Summary, list[str]]:
-    """Open all sources and sinks (failing before any frame), load the model, run; `say` gives a notice on
-    stderr. Returns what was written."""
+def process_files(args: argparse.Namespace, config: Config) -> tuple[Summary, list[str]]:
+    """Open all sources and sinks (failing before any frame), load the model, run. Returns what was written."""
     overwrite = args.overwrite or config.output.overwrite
     sources = open_sources(args)
     viewer = progress = None
@@ -37,22 +32,16 @@ def process_files(args: argparse.Namespace, config: Config, say: Callable[[str],
         needs_image = args.save is not None or args.show
         viewer = Viewer(f"camrec {args.kind}") if args.show else None
         progress = make_progress(args, config, sources)
-        hint = LightInkHint() if args.kind == "image" and config.detect.ink == "dark" and not args.quiet else None
-        on_frame = viewer.show if viewer else None
-        if hint is not None:
-            on_frame = hint.watching(on_frame)
         summary = run(
             sources,
             recognizer,
             sinks,
             draw=(lambda image, result: annotate(image, result.detections)) if needs_image else None,
-            on_frame=on_frame,
+            on_frame=viewer.show if viewer else None,
             max_frames=args.max_frames,
             progress=progress,
             workers=1 if viewer else config.process.workers,
         )
-        if hint is not None and hint.names:
-            say(hint.line())
     finally:
         if progress is not None:
             progress.close()
@@ -61,36 +50,6 @@ def process_files(args: argparse.Namespace, config: Config, say: Callable[[str],
         for source in sources:
             source.close()
     return summary, written_paths(sinks)
-
-
-class LightInkHint:
-    """Notes the images that read no digit and look like light ink on a dark background, as MNIST's own
-    digits are, so that `camrec image` can say once at the end what to try."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-
-    def watching(self, on_frame: OnFrame | None) -> OnFrame:
-        def hook(frame: Frame, result: FrameResult, image: np.ndarray | None) -> bool:
-            if not len(result.detections) and looks_light_on_dark(to_gray(frame.image)):
-                self.names.append(frame.source)
-            return on_frame(frame, result, image) if on_frame else True
-
-        return hook
-
-    def line(self) -> str:
-        first = Path(self.names[0]).name
-        if len(self.names) == 1:
-            what = f"{first} reads no digits and looks"
-        else:
-            what = f"{len(self.names)} images (such as {first}) read no digits and look"
-        return f"{what} like light ink on a dark background: try --set detect.ink=light"
-
-
-def looks_light_on_dark(gray: np.ndarray) -> bool:
-    """A dark border (the paper) and a little bright content (the ink): a white-on-black MNIST digit."""
-    bright = float((gray > 160).mean())
-    return border_grey(gray) < 96 and 0.005 < bright < 0.4
 
 
 def open_sources(args: argparse.Namespace) -> list[Source]:

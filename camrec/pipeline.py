@@ -7,14 +7,14 @@ the sinks do that with what it returns.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from camrec.classifier import Classifier, resolve_model_path
 from camrec.config import Config
-from camrec.detect import Found, ink_readings, reading_order
+from camrec.detect import Found, ink_readings, looks_light_on_dark, reading_order
 from camrec.detections import Detections, inside_share, iou_matrix
 from camrec.normalize import normalize_crops
 
@@ -52,10 +52,15 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         the reading with more accepted digits wins: a light desk around a dark board finds plenty of
         boxes for dark ink, but few of them pass as digits. With `detect.levels` > 1 a wide frame is
         also read at finer levels for smaller digits, and with `detect.close_up` as a close-up for
-        bigger ones; each ink's readings join into one (`join_levels`).
+        bigger ones; each ink's readings join into one (`join_levels`). With `detect.light_on_dark`, a
+        frame that looks like light ink on a dark background is read both ways, as with `ink: auto`.
     """
     gray = to_gray(image)
-    readings = ink_readings(gray, config.detect)
+    detect = config.detect
+    if detect.ink == "dark" and detect.light_on_dark and looks_light_on_dark(gray):
+        # MNIST's own digits are white on black, and so are the PNG sets people make from them.
+        detect = replace(detect, ink="auto")
+    readings = ink_readings(gray, detect)
     crops = [normalize_crops(gray, found) for found in readings]
     # One classifier call for the whole frame, even when it is read both ways.
     digit_probabilities, not_a_digit = classifier.predict(np.concatenate(crops))

@@ -374,6 +374,7 @@ def make_digit_image(seed: int, pool: tuple[np.ndarray, np.ndarray], style: str)
     """An image of one digit, as people make them to try a digit recogniser:
 
     - "mnist": an MNIST digit as a 28x28 image, dark on white;
+    - "mnist_light": the same in MNIST's own polarity, white on black, as PNG sets made from MNIST keep it;
     - "drawn": drawn with a thick brush in a paint program, 50-90 % of a square canvas of 200-600 px;
     - "cropped": cut out of a photo of paper around the digit, a margin of 3-12 % of its height.
     """
@@ -381,7 +382,7 @@ def make_digit_image(seed: int, pool: tuple[np.ndarray, np.ndarray], style: str)
     images, labels = pool
     idx = int(rng.integers(len(images)))
     digit = images[idx]
-    if style == "mnist":
+    if style in ("mnist", "mnist_light"):
         image = 255 - digit
     elif style == "drawn":
         side = int(rng.integers(200, 601))
@@ -405,6 +406,8 @@ def make_digit_image(seed: int, pool: tuple[np.ndarray, np.ndarray], style: str)
     ink = image < int(image.max()) - 60  # the digit's ink box, as for every scene: where it is clearly dark
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     box = [[cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1]]
+    if style == "mnist_light":
+        image = 255 - image
     bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     return Scene(bgr, np.array(box, np.int32), np.array([labels[idx]], np.int64), f"digit image: {style}")
 

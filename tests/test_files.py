@@ -147,20 +147,21 @@ def test_image_reads_pngs_of_one_digit_each(pool, tmp_path):
     assert sum(int(a == b) for a, b in zip(read, truth)) >= 16, (read, truth)
 
 
-def test_image_says_what_to_try_for_mnists_own_white_on_black_pngs(pool, tmp_path):
+def test_image_reads_mnists_own_white_on_black_pngs(pool, tmp_path):
     from camrec.synth import make_digit_image
 
-    scenes = [make_digit_image(seed, pool, "mnist") for seed in range(6400, 6405)]
-    for i, scene in enumerate(scenes):  # as MNIST stores them: white ink on black
-        cv2.imwrite(str(tmp_path / f"mnist{i}.png"), 255 - cv2.cvtColor(scene.image, cv2.COLOR_BGR2GRAY))
+    scenes = [make_digit_image(seed, pool, "mnist_light") for seed in range(6400, 6405)]
+    for i, scene in enumerate(scenes):
+        cv2.imwrite(str(tmp_path / f"mnist{i}.png"), cv2.cvtColor(scene.image, cv2.COLOR_BGR2GRAY))
     cv2.imwrite(str(tmp_path / "blank.png"), np.full((60, 60), 255, np.uint8))
+    truth = [[]] + [[int(scene.digits[0])] for scene in scenes]  # blank.png first: white is no board
     result = run_camrec("image", str(tmp_path), "--json", "-")
     assert result.returncode == 0, result.stderr
-    hint = "camrec: 5 images (such as mnist0.png) read no digits and look like light ink on a dark background"
-    assert result.stderr.splitlines()[0].startswith(hint), result.stderr  # not blank.png: white is no board
-    light = run_camrec("image", str(tmp_path), "--json", "-", "--set", "detect.ink=light")
-    read = [[d["digit"] for d in json.loads(line)["detections"]] for line in light.stdout.splitlines()]
-    assert read[1:] == [[int(scene.digits[0])] for scene in scenes] and "try" not in light.stderr
+    read = [[d["digit"] for d in json.loads(line)["detections"]] for line in result.stdout.splitlines()]
+    assert read == truth
+    # Read for dark ink only, as before `still_light_on_dark`: nothing.
+    dark = run_camrec("image", str(tmp_path), "--json", "-", "--set", "detect.still_light_on_dark=false")
+    assert [json.loads(line)["detections"] for line in dark.stdout.splitlines()] == [[]] * 6
 
 
 @pytest.mark.parametrize("depth", [np.uint8, np.uint16])
