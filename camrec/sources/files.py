@@ -22,8 +22,8 @@ HEIF_SUFFIXES = {".heic", ".heif"}  # what iPhones and many Android phones save 
 PDF_SUFFIX = ".pdf"  # what scanners and phone scanner apps save a worksheet as; each page is an image
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm"} | HEIF_SUFFIXES
 IMAGE_SUFFIXES |= {PDF_SUFFIX}
-# Videos that `camrec image` is given by mistake (OpenCV would read a PNG or a PDF as a one-frame video,
-# and `camrec video` would then miss the small digits that `camrec image` reads at finer levels).
+# A video given to `camrec image`, or an image to `camrec video`, gets a line saying which command reads it:
+# OpenCV reads a PNG or a PDF as a one-frame video, without the finer levels that find a page's small digits.
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ts"}
 # Pages are drawn at the resolution scanners store A4 at (2480x3508 px), where the finer detection levels
 # read a worksheet's 6 mm digits, but never longer than a big phone photo (a poster-sized page).
@@ -79,7 +79,11 @@ def read_image(path: str | Path) -> np.ndarray:
     if suffix == PDF_SUFFIX:
         if (pages := count_pdf_pages(Path(path))) != 1:
             raise SourceError(str(path), f"a PDF of {pages} pages, not one image", "camrec image reads every page")
-        return next(read_pdf_pages(Path(path)))
+        pages_read = read_pdf_pages(Path(path))
+        try:
+            return next(pages_read)
+        finally:
+            pages_read.close()  # closes the document now, not when the generator is collected
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise SourceError(str(path), "cannot decode this image (corrupt or unsupported)")
