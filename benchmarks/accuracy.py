@@ -204,6 +204,8 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(time.perf_counter() - started, 1),
     }
     for name, tally in {**tallies, **stills, **close_ups}.items():
+        if not tally.frames:
+            continue  # a group asked for none (e.g. --photos 0): an F1 of nothing would read as perfect
         print(
             f"{name:20s} F1 {tally.f1:.3f}  hits {tally.hits:4d}  false {tally.false:4d}  missed {tally.missed:4d}"
             f"  false/frame {tally.false_per_frame:.2f}"
