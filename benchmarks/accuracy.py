@@ -3,7 +3,7 @@ detections per digit-free frame, and per-frame F1 on encoded clips. Still images
 them (`detect.still_levels`, `detect.still_close_up`): scanned worksheets of small digits, the scenes as
 2560-wide phone photos, and images of one digit. Camera frames of one digit held close, as `camrec webcam`
 reads them (`detect.live_close_up`) and as `camrec video` does by default (no close-up). The pen
-worksheets again as a scanner's PDF.
+worksheets again as a scanner's PDF. Numbers written fast, neighbouring digits touching.
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
@@ -40,6 +40,7 @@ from camrec.synth import (
     clip_scenes,
     make_close_up,
     make_digit_image,
+    make_numbers,
     make_scene,
     make_worksheet,
     write_clip,
@@ -122,6 +123,11 @@ def score_pdf_scans(recognizer: Recognizer, pool, seed: int, sheets: int) -> Tal
     return tally
 
 
+def score_numbers(recognizer: Recognizer, pool, seed: int, scenes: int) -> Tally:
+    """Camera frames of numbers written fast, most neighbouring digits touching (`make_numbers`)."""
+    return tally_of(recognizer, (make_numbers(seed * 1_000_000 + 800_000 + i, pool) for i in range(scenes)))
+
+
 def score_close_ups(recognizers: dict[str, Recognizer], pool, seed: int, frames: int) -> dict[str, Tally]:
     """Camera frames of one digit held close (45-85 % of the frame's height), read by each recognizer."""
     seeds = [seed * 1_000_000 + 700_000 + i for i in range(frames)]
@@ -158,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sheets", type=int, default=4, help="worksheet scans per ink (still images)")
     parser.add_argument("--digit-images", type=int, default=60, help="images of one digit per style (stills)")
     parser.add_argument("--close-ups", type=int, default=60, help="camera frames of one digit held close")
+    parser.add_argument("--numbers", type=int, default=60, help="camera frames of numbers, digits touching")
     parser.add_argument("--pool", choices=("test", "train"), default="test")
     parser.add_argument("--model")
     parser.add_argument("--set", action="append", default=[], dest="overrides")
@@ -177,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     stills = score_stills(still_recognizer, pool, args.seed, args.photos, args.sheets, args.digit_images)
     if args.sheets:
         stills["stills:worksheet_pdf"] = score_pdf_scans(still_recognizer, pool, args.seed, args.sheets)
+    numbers = {"numbers:touching": score_numbers(recognizer, pool, args.seed, args.numbers)}
     close_ups = score_close_ups(
         {"close_up:live": load_recognizer(for_live(config), args.model), "close_up:video": recognizer},
         pool,
@@ -197,13 +205,14 @@ def main(argv: list[str] | None = None) -> int:
         "stills_f1": {name: round(t.f1, 4) for name, t in stills.items() if not name.endswith("empty")},
         "stills_false_per_empty_photo": round(stills["stills:photo_empty"].false_per_frame, 3),
         "close_up_f1": {name: round(t.f1, 4) for name, t in close_ups.items()},
+        "numbers_f1": round(numbers["numbers:touching"].f1, 4),
         "counts": {
             name: {"hits": t.hits, "false": t.false, "missed": t.missed, "frames": t.frames}
-            for name, t in {**tallies, **stills, **close_ups}.items()
+            for name, t in {**tallies, **stills, **close_ups, **numbers}.items()
         },
         "seconds": round(time.perf_counter() - started, 1),
     }
-    for name, tally in {**tallies, **stills, **close_ups}.items():
+    for name, tally in {**tallies, **stills, **close_ups, **numbers}.items():
         if not tally.frames:
             continue  # a group asked for none (e.g. --photos 0): an F1 of nothing would read as perfect
         print(

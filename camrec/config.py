@@ -92,6 +92,9 @@ class DetectConfig:
         True, "the same for camrec webcam and camrec draw: a digit held close to the camera, or drawn big"
     )
     still_close_up: bool = setting(True, "the same for still images: an image of one digit, drawn or cropped")
+    touching: bool = setting(
+        True, "cut a box of touching digits (a number written fast) where each piece reads as a digit"
+    )
     light_on_dark: bool = setting(
         False, "video and live: with ink dark, a frame that looks like light ink on a dark background is read both ways"
     )

@@ -8,7 +8,7 @@ digit merged (a 5 with a detached bar), then gates on size, aspect and ink.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -35,6 +35,9 @@ CLOSE_UP_FLOOR = 0.35  # the close-up reads digits at least this share of the fr
 # 0.945 / 0.847 -> 0.992 / 0.954, drawn 0.954 / 0.953 -> 0.987 / 0.992; 320 px lost held-close frames.
 CLOSE_UP_CANVAS = 0.75
 EDGE_MARGIN = 0.01  # in a close-up, a box this near the frame's edge (share of its size) touches it
+# A box wider than a digit may hold several digits whose ink joined (a number written fast); up to this
+# width / height it is kept aside for `segment` to cut.
+MAX_RUN_ASPECT = 4.5
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,9 @@ class Found:
     labels: (h, w) uint16 (int32 past 65,535) component labels, both at working scale; members: per box,
     the (k,) int array of component labels it is made of; scale: working / frame; light_ink: whether ink
     was light on dark; level: 0 at the work width, k at 2**k times it, -1 for the close-up (`ink_readings`);
-    offset: where the frame's top-left corner lies in the working image (x, y), (0, 0) but in a close-up.
+    offset: where the frame's top-left corner lies in the working image (x, y), (0, 0) but in a close-up;
+    runs, run_members: boxes too wide for one digit (up to MAX_RUN_ASPECT) and their components, which
+    may hold several digits whose ink joined (`segment`).
     """
 
     boxes: np.ndarray
@@ -56,6 +61,8 @@ class Found:
     light_ink: bool
     level: int = 0
     offset: tuple[int, int] = (0, 0)
+    runs: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.int32))
+    run_members: list[np.ndarray] = field(default_factory=list)
 
 
 def find_digit_boxes(gray: np.ndarray, cfg: DetectConfig) -> Found:
@@ -169,23 +176,34 @@ def find_in(
     groups = merge_pieces(stats, candidates, pieces, cfg.max_aspect)
     boxes, ink = group_boxes(stats, groups)
     w, h = boxes[:, 2], boxes[:, 3]
-    keep = (
+    fits = (
         inside_frame(boxes, small.shape, scale, shape, offset)
         & (h >= min_h)
         & (h <= max_h)
-        & (w <= cfg.max_aspect * h)
+        & (w <= MAX_RUN_ASPECT * h)
         & (ink >= cfg.min_fill * w * h)
     )
     leaders = np.array([members[0] for members in groups], np.int64)  # merged pieces are too small to matter
-    keep[keep] = darkest_side(integral.result(), boxes[keep]) - ink_levels[leaders[keep]] >= cfg.min_contrast
+    fits[fits] = darkest_side(integral.result(), boxes[fits]) - ink_levels[leaders[fits]] >= cfg.min_contrast
+    keep = fits & (w <= cfg.max_aspect * h)
     kept = np.flatnonzero(keep)
     if len(kept) > cfg.max_boxes:  # the tallest ones
         kept = np.sort(kept[np.argsort(-boxes[kept, 3], kind="stable")[: cfg.max_boxes]])
     order = kept[reading_order(boxes[kept].astype(np.float64))]
-    members = [groups[i] for i in order]
-    boxes = boxes[order].astype(np.float64).reshape(-1, 4)
-    frame_boxes = to_frame_pixels(boxes - np.array([*offset, 0, 0]), scale, shape)
-    return Found(frame_boxes, binary, labels, members, scale, light_ink, level, offset)
+    runs = np.flatnonzero(fits & ~keep)[: cfg.max_boxes]  # too wide for one digit: touching digits, perhaps
+    to_frame = np.array([*offset, 0, 0])
+    return Found(
+        to_frame_pixels(boxes[order].astype(np.float64).reshape(-1, 4) - to_frame, scale, shape),
+        binary,
+        labels,
+        [groups[i] for i in order],
+        scale,
+        light_ink,
+        level,
+        offset,
+        to_frame_pixels(boxes[runs].astype(np.float64).reshape(-1, 4) - to_frame, scale, shape),
+        [groups[i] for i in runs],
+    )
 
 
 def inside_frame(

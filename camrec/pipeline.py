@@ -17,6 +17,7 @@ from camrec.config import Config
 from camrec.detect import Found, ink_readings, looks_light_on_dark, reading_order
 from camrec.detections import Detections, inside_share, iou_matrix
 from camrec.normalize import normalize_crops
+from camrec.segment import Cutter
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,8 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         the reading with more accepted digits wins: a light desk around a dark board finds plenty of
         boxes for dark ink, but few of them pass as digits. With `detect.levels` > 1 a wide frame is
         also read at finer levels for smaller digits, and with `detect.close_up` as a close-up for
-        bigger ones; each ink's readings join into one (`join_levels`). With `detect.light_on_dark`, a
+        bigger ones; each ink's readings join into one (`join_levels`). With `detect.touching`, boxes of
+        touching digits are cut into digits (`read_touching`). With `detect.light_on_dark`, a
         frame that looks like light ink on a dark background is read both ways, as with `ink: auto`.
     """
     gray = to_gray(image)
@@ -67,6 +69,7 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
     splits = np.cumsum([len(c) for c in crops])[:-1]  # where one reading's crops end and the next begin
     per_reading = zip(readings, crops, np.split(digit_probabilities, splits), np.split(not_a_digit, splits))
     results = [reject(found, c, probabilities, scores, config) for found, c, probabilities, scores in per_reading]
+    results = read_touching(gray, results, classifier, config)
     per_ink = [join_levels([r for r in results if r.found.light_ink == ink]) for ink in (False, True)]
     per_ink = [result for result in per_ink if result is not None]
     return max(per_ink, key=lambda result: (len(result.detections), float(result.detections.confidences.sum())))
@@ -81,8 +84,10 @@ def join_levels(results: list[FrameResult]) -> FrameResult | None:
     digits that lie mostly inside it give way to it (pieces of it, such as the stem of a 7 whose bar the
     frame's reading took for ruling).
     """
-    if len(results) <= 1:
-        return results[0] if results else None
+    if not results:
+        return None
+    if len(results) == 1 and len(results[0].detections) == results[0].kept.sum():
+        return results[0]  # in reading order already: no digits were cut out of touching ones
     results = sorted(results, key=lambda r: r.found.level < 0)  # stable: the levels in order, the close-up last
     keep = [np.ones(len(r.detections), bool) for r in results]
     for i, result in enumerate(results):
@@ -97,8 +102,8 @@ def join_levels(results: list[FrameResult]) -> FrameResult | None:
         for j, twin in enumerate(twins):  # a twin stands for its close-up digit; the other pieces give way
             keep[j] &= ~((inside_share(results[j].detections.boxes, boxes) > 0.5) & ~twin).any(axis=1)
     kept = [r.kept.copy() for r in results]
-    for candidates, counted in zip(kept, keep):
-        candidates[np.flatnonzero(candidates)[~counted]] = False
+    for candidates, counted in zip(kept, keep):  # a reading's first detections are its kept candidates
+        candidates[np.flatnonzero(candidates)[~counted[: candidates.sum()]]] = False
     joined = Detections.merge([r.detections[k] for r, k in zip(results, keep)])
     order = reading_order(joined.boxes.astype(np.float64))
     return FrameResult(
@@ -122,7 +127,7 @@ def reject(
 ) -> FrameResult:
     """Keep the boxes of one reading that the classifier is sure are digits."""
     confidences = digit_probabilities.max(axis=1) if len(crops) else np.zeros(0, np.float32)
-    kept = (confidences >= config.classify.min_confidence) & (not_a_digit <= config.classify.max_not_a_digit)
+    kept = confident_digits(digit_probabilities, not_a_digit, config)
     detections = Detections(
         boxes=found.boxes[kept],
         digits=digit_probabilities[kept].argmax(axis=1).astype(np.int64),
@@ -130,6 +135,47 @@ def reject(
         probabilities=digit_probabilities[kept].astype(np.float32),
     )
     return FrameResult(detections, found, crops, kept, digit_probabilities)
+
+
+def read_touching(gray: np.ndarray, results: list[FrameResult], classifier: Classifier, config: Config) -> list:
+    """Each reading with the digits cut out of its boxes of touching digits (`segment`): the segments of the
+    whole frame in a second classifier call, made only when the frame has such a box."""
+    if not config.detect.touching:
+        return results
+    cutters = [Cutter(gray, result.found, result.kept) for result in results]
+    if not any(len(cutter.crops) for cutter in cutters):
+        return results
+    digit_probabilities, not_a_digit = classifier.predict(np.concatenate([cutter.crops for cutter in cutters]))
+    splits = np.cumsum([len(cutter.crops) for cutter in cutters])[:-1]
+    per_reading = zip(results, cutters, np.split(digit_probabilities, splits), np.split(not_a_digit, splits))
+    return [with_segments(result, cutter, p, s, config) for result, cutter, p, s in per_reading]
+
+
+def with_segments(
+    result: FrameResult, cutter: Cutter, digit_probabilities: np.ndarray, not_a_digit: np.ndarray, config: Config
+) -> FrameResult:
+    """A reading's digits plus, after them, those cut out of its boxes of touching digits."""
+    if not len(cutter.crops):
+        return result
+    confident = confident_digits(digit_probabilities, not_a_digit, config)
+    boxes, chosen = cutter.digits_of(digit_probabilities, confident)
+    if not chosen:
+        return result
+    chosen_probabilities = digit_probabilities[chosen].astype(np.float32)
+    cut = Detections(
+        boxes=boxes,
+        digits=chosen_probabilities.argmax(axis=1).astype(np.int64),
+        confidences=chosen_probabilities.max(axis=1),
+        probabilities=chosen_probabilities,
+    )
+    # After the candidates' own digits, in their order (`join_levels` puts all in reading order).
+    return replace(result, detections=Detections.merge([result.detections, cut]))
+
+
+def confident_digits(digit_probabilities: np.ndarray, not_a_digit: np.ndarray, config: Config) -> np.ndarray:
+    """(N,) bool: which crops the classifier is sure are digits (`classify.min_confidence`, `max_not_a_digit`)."""
+    confidences = digit_probabilities.max(axis=1) if len(digit_probabilities) else np.zeros(0, np.float32)
+    return (confidences >= config.classify.min_confidence) & (not_a_digit <= config.classify.max_not_a_digit)
 
 
 class Recognizer:

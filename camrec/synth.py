@@ -370,6 +370,37 @@ def make_close_up(seed: int, pool: tuple[np.ndarray, np.ndarray]) -> Scene:
     return photograph(sheet, rng, random_pose(rng, zoom=zoom, shift=tuple(rng.uniform(-15, 15, 2))), kind="close-up")
 
 
+def make_numbers(seed: int, pool: tuple[np.ndarray, np.ndarray]) -> Scene:
+    """Rows of numbers of 2-4 digits written as people write them fast: each digit's ink overlaps its
+    neighbour's by up to 15 % of its width, so that most neighbours touch; digits 40-90 px tall in the
+    frame, photographed like every scene (`photograph`, moderate)."""
+    rng = np.random.default_rng(seed)
+    images, digit_labels = pool
+    paper = blank_paper(rng)
+    ids = np.zeros(paper.shape, np.int32)
+    labels: list[int] = []
+    height = int(rng.integers(40, 91) / PAPER_TO_FRAME)
+    ink = rng.uniform(15, 70)
+    y = int(rng.integers(40, 80))
+    while y + 1.1 * height < PAPER_H - 30:
+        x = int(rng.integers(40, 100))
+        while True:
+            chosen = rng.integers(len(images), size=int(rng.integers(2, 5)))
+            alphas = [ink_alpha(images[i], int(height * rng.uniform(0.9, 1.1)), rng) for i in chosen]
+            if x + sum(alpha.shape[1] for alpha in alphas) > PAPER_W - 40:
+                break
+            for alpha, i in zip(alphas, chosen):
+                h, w = alpha.shape
+                region = paper[y : y + h, x : x + w]
+                region[:] = np.minimum(region, region * (1 - alpha) + ink * alpha)  # the ink of both shows
+                labels.append(int(digit_labels[i]))
+                ids[y : y + h, x : x + w][alpha > 0.35] = len(labels)
+                x += w - int(rng.uniform(0, 0.15) * w)
+            x += int(height * rng.uniform(0.6, 1.0))
+        y += int(height * rng.uniform(1.5, 1.9))
+    return photograph(Sheet(paper, ids, np.array(labels, np.int64), [], ()), rng, kind="numbers")
+
+
 def make_digit_image(seed: int, pool: tuple[np.ndarray, np.ndarray], style: str) -> Scene:
     """An image of one digit, as people make them to try a digit recogniser:
 
