@@ -137,7 +137,9 @@ def reject(
     return FrameResult(detections, found, crops, kept, digit_probabilities)
 
 
-def read_touching(gray: np.ndarray, results: list[FrameResult], classifier: Classifier, config: Config) -> list:
+def read_touching(
+    gray: np.ndarray, results: list[FrameResult], classifier: Classifier, config: Config
+) -> list[FrameResult]:
     """Each reading with the digits cut out of its boxes of touching digits (`segment`): the segments of the
     whole frame in a second classifier call, made only when the frame has such a box."""
     if not config.detect.touching:

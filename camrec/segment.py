@@ -69,7 +69,7 @@ def best_cutting(spans: list[tuple[int, int]], scores: np.ndarray, width: int) -
 
 
 class Cutter:
-    """The segments of one frame's too-wide boxes: `crops` to classify in one batch, then `digits_of`."""
+    """The segments of one reading's boxes of touching digits: `crops` to classify, then `digits_of`."""
 
     def __init__(self, gray: np.ndarray, found: Found, kept: np.ndarray) -> None:
         self.boxes: list[np.ndarray] = []  # per segment, x, y, w, h in frame pixels
