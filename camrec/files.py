@@ -121,4 +121,5 @@ def make_progress(args: argparse.Namespace, config: Config, sources: list[Source
     total = None if None in counts else sum(c // max(1, args.stride) for c in counts)
     if args.max_frames and total:
         total = min(total, args.max_frames)
-    return tqdm(total=total, unit="frame", file=sys.stderr, dynamic_ncols=True, leave=False)
+    unit = "image" if args.kind == "image" else "frame"  # a PDF page counts as an image, as in the summary
+    return tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)
