@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from camrec.detect import Found
-from camrec.normalize import MNIST_SIZE, cut_ink, fit_mnist
+from camrec.normalize import INK_FLOOR, MNIST_SIZE, cut_ink, fit_mnist
 
 MAX_CUTS = 8  # cuts tried per box: a number of up to five digits needs four
 # A candidate at least this wide for its height that does not read as one digit is cut too (two touching
@@ -22,7 +22,6 @@ MAX_CUTS = 8  # cuts tried per box: a number of up to five digits needs four
 # false digits; from 1.3, 0.829 and none more; from 1.0, 0.871 and 21 more.
 CUT_FROM = 1.3
 NARROWEST, WIDEST = 0.15, 1.3  # a digit's width as a share of its height (a 1 is narrow, a 0 or 2 wide)
-INK_FLOOR = 0.05  # ink weaker than this share of the strongest stroke does not count for a segment's box
 
 
 def cut_positions(ink: np.ndarray) -> np.ndarray:
@@ -89,6 +88,7 @@ class Cutter:
             self.widths.append(width)
             for a, b in spans:
                 piece = ink[:, a:b]
+                # A segment's box is found as `fit_mnist` finds the digit's: ink over INK_FLOOR of its peak.
                 rows = np.flatnonzero(piece.max(axis=1) > INK_FLOOR * max(float(piece.max()), 1e-6))
                 top, bottom = (rows[0], rows[-1] + 1) if len(rows) else (0, height)
                 self.boxes.append(np.array([box[0] + a, box[1] + top, b - a, bottom - top], np.int32))
