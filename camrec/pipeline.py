@@ -144,7 +144,10 @@ def read_touching(
     whole frame in a second classifier call, made only when the frame has such a box."""
     if not config.detect.touching:
         return results
-    cutters = [Cutter(gray, result.found, result.kept) for result in results]
+    cutters = [
+        Cutter(gray, result.found, result.kept, result.candidate_probabilities.max(axis=1, initial=0.0))
+        for result in results
+    ]
     if not any(len(cutter.crops) for cutter in cutters):
         return results
     digit_probabilities, not_a_digit = classifier.predict(np.concatenate([cutter.crops for cutter in cutters]))
