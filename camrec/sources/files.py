@@ -77,13 +77,7 @@ def read_image(path: str | Path) -> np.ndarray:
     if suffix in HEIF_SUFFIXES:
         return read_heif(Path(path))
     if suffix == PDF_SUFFIX:
-        if (pages := count_pdf_pages(Path(path))) != 1:
-            raise SourceError(str(path), f"a PDF of {pages} pages, not one image", "camrec image reads every page")
-        pages_read = read_pdf_pages(Path(path))
-        try:
-            return next(pages_read)
-        finally:
-            pages_read.close()  # closes the document now, not when the generator is collected
+        return read_pdf_page(Path(path))
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise SourceError(str(path), "cannot decode this image (corrupt or unsupported)")
@@ -169,22 +163,38 @@ def count_pdf_pages(path: Path) -> int:
 
 def read_pdf_pages(path: Path) -> Iterator[np.ndarray]:
     """Each page of a PDF as BGR uint8, upright, on white paper, at PDF_DPI (or smaller for a huge page)."""
-    pdfium = pypdfium2_for(path)
     document = open_pdf(path)
     try:
         for index in range(len(document)):
-            page = document[index]
-            try:
-                width_pt, height_pt = page.get_size()  # 1/72 inch
-                scale = min(PDF_DPI / 72, PDF_MAX_SIDE / max(width_pt, height_pt, 1.0))
-                image = np.array(page.render(scale=scale, fill_color=(255, 255, 255, 255)).to_numpy())
-            except pdfium.PdfiumError:
-                raise SourceError(str(path), f"cannot draw page {index + 1} of this PDF (damaged?)") from None
-            finally:
-                page.close()
-            yield image if image.ndim == 3 and image.shape[2] == 3 else to_bgr(image)
+            yield draw_pdf_page(path, document, index)
     finally:
         document.close()
+
+
+def read_pdf_page(path: Path) -> np.ndarray:
+    """The page of a one-page PDF, as `read_pdf_pages` draws it; SourceError for a PDF of more pages."""
+    document = open_pdf(path)
+    try:
+        if (pages := len(document)) != 1:
+            raise SourceError(str(path), f"a PDF of {pages} pages, not one image", "camrec image reads every page")
+        return draw_pdf_page(path, document, 0)
+    finally:
+        document.close()
+
+
+def draw_pdf_page(path: Path, document, index: int) -> np.ndarray:
+    """Page `index` of an open PDF document as BGR uint8, at PDF_DPI (or smaller for a huge page)."""
+    pdfium = pypdfium2_for(path)
+    page = document[index]
+    try:
+        width_pt, height_pt = page.get_size()  # 1/72 inch
+        scale = min(PDF_DPI / 72, PDF_MAX_SIDE / max(width_pt, height_pt, 1.0))
+        image = np.array(page.render(scale=scale, fill_color=(255, 255, 255, 255)).to_numpy())
+    except pdfium.PdfiumError:
+        raise SourceError(str(path), f"cannot draw page {index + 1} of this PDF (damaged?)") from None
+    finally:
+        page.close()
+    return image if image.ndim == 3 and image.shape[2] == 3 else to_bgr(image)
 
 
 def to_bgr(image: np.ndarray) -> np.ndarray:
