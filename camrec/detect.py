@@ -174,17 +174,18 @@ def find_in(
     specks = pieces[heights[pieces] < 0.6 * min_h]  # not the desk's or the sheet edge's big components
     candidates = candidates[uncluttered(stats, centroids, candidates, specks, cfg.max_clutter)]
     groups = merge_pieces(stats, candidates, pieces, cfg.max_aspect)
-    boxes, ink = group_boxes(stats, groups)
+    gates = Gates(stats, integral.result(), ink_levels, small.shape, scale, shape, offset, cfg)
+    boxes, fits = gates(groups)
+    # A candidate taken as a part by a group that fails the gates stands alone again: a sheet's slanted
+    # edge must not take the number of touching digits written above it.
+    is_candidate = np.zeros(len(stats), bool)
+    is_candidate[candidates] = True
+    given_back = [[part] for group, fit in zip(groups, fits) if not fit for part in group[1:] if is_candidate[part]]
+    if given_back:
+        groups += [np.array(part) for part in given_back]
+        more_boxes, more_fits = gates(groups[-len(given_back) :])
+        boxes, fits = np.concatenate([boxes, more_boxes]), np.concatenate([fits, more_fits])
     w, h = boxes[:, 2], boxes[:, 3]
-    fits = (
-        inside_frame(boxes, small.shape, scale, shape, offset)
-        & (h >= min_h)
-        & (h <= max_h)
-        & (w <= MAX_RUN_ASPECT * h)
-        & (ink >= cfg.min_fill * w * h)
-    )
-    leaders = np.array([members[0] for members in groups], np.int64)  # merged pieces are too small to matter
-    fits[fits] = darkest_side(integral.result(), boxes[fits]) - ink_levels[leaders[fits]] >= cfg.min_contrast
     keep = fits & (w <= cfg.max_aspect * h)
     kept = np.flatnonzero(keep)
     if len(kept) > cfg.max_boxes:  # the tallest ones
@@ -204,6 +205,38 @@ def find_in(
         to_frame_pixels(boxes[runs].astype(np.float64).reshape(-1, 4) - to_frame, scale, shape),
         [groups[i] for i in runs],
     )
+
+
+@dataclass(frozen=True)
+class Gates:
+    """The gates a group of components passes to be a digit box (or a box of touching digits): inside the
+    frame, digit-tall, not too wide, enough ink, and paper on every side (`darkest_side`)."""
+
+    stats: np.ndarray
+    integral: np.ndarray
+    ink_levels: np.ndarray
+    working: tuple[int, ...]
+    scale: float
+    shape: tuple[int, ...]
+    offset: tuple[int, int]
+    cfg: DetectConfig
+
+    def __call__(self, groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """The groups' boxes, (N, 4) int64 at working scale, and which pass, (N,) bool."""
+        cfg, height = self.cfg, self.working[0]
+        boxes, ink = group_boxes(self.stats, groups)
+        w, h = boxes[:, 2], boxes[:, 3]
+        fits = (
+            inside_frame(boxes, self.working, self.scale, self.shape, self.offset)
+            & (h >= cfg.min_height * height)
+            & (h <= cfg.max_height * height)
+            & (w <= MAX_RUN_ASPECT * h)
+            & (ink >= cfg.min_fill * w * h)
+        )
+        leaders = np.array([members[0] for members in groups], np.int64)  # merged pieces are too small to matter
+        contrast = darkest_side(self.integral, boxes[fits]) - self.ink_levels[leaders[fits]]
+        fits[fits] = contrast >= cfg.min_contrast
+        return boxes, fits
 
 
 def inside_frame(
