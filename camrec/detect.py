@@ -176,11 +176,14 @@ def find_in(
     groups = merge_pieces(stats, candidates, pieces, cfg.max_aspect)
     gates = Gates(stats, integral.result(), ink_levels, small.shape, scale, shape, offset, cfg)
     boxes, fits = gates(groups)
-    # A candidate taken as a part by a group that fails the gates stands alone again: a sheet's slanted
-    # edge must not take the number of touching digits written above it.
+    # A group that fails the gates falls apart into its candidates, which stand alone again: a sheet's
+    # slanted edge must not take the number of touching digits written above it, nor a long underline
+    # (or, in a close-up, the frame's own edge on its canvas) the digit it runs under.
     is_candidate = np.zeros(len(stats), bool)
     is_candidate[candidates] = True
-    given_back = [[part] for group, fit in zip(groups, fits) if not fit for part in group[1:] if is_candidate[part]]
+    given_back = [
+        [part] for group, fit in zip(groups, fits) if not fit and len(group) > 1 for part in group if is_candidate[part]
+    ]
     if given_back:
         groups += [np.array(part) for part in given_back]
         more_boxes, more_fits = gates(groups[-len(given_back) :])

@@ -99,6 +99,21 @@ def test_a_group_that_is_no_digit_gives_back_the_candidates_it_took(recognizer):
     assert len(found.runs) == 1 and iou_matrix(found.runs, box)[0, 0] > 0.8
 
 
+def test_a_group_that_is_no_digit_falls_apart_into_its_candidates(recognizer):
+    # A hand-drawn underline, wavy (so no ruling line), runs under a 4 and far beyond it.
+    # Merging takes it as a detached stroke of the 4; together they are too little ink for their box and
+    # fail the gates, but the 4 alone is a digit. (In a close-up the same happens with the frame's own
+    # edge on its canvas, below a digit held close: tuning frames read 0.955 -> 0.980.)
+    page = np.full((480, 640), 225, np.uint8)
+    cv2.putText(page, "4", (100, 300), cv2.FONT_HERSHEY_SIMPLEX, 4, 30, 10, cv2.LINE_AA)
+    box = np.array(cv2.boundingRect((page < 128).astype(np.uint8)))[None]
+    columns = np.arange(20, 600)
+    wave = np.stack([columns, box[0, 1] + box[0, 3] + 10 + 3 * np.sin(columns / 15.0)], axis=1)
+    cv2.polylines(page, [wave.astype(np.int32)], False, 40, 2, cv2.LINE_AA)
+    found = find_digit_boxes(page, recognizer.config.detect)
+    assert len(found.boxes) == 1 and iou_matrix(found.boxes, box)[0, 0] > 0.8
+
+
 def test_max_boxes_keeps_the_largest_in_reading_order():
     page = np.full((300, 600), 240, np.uint8)
     for text, x, scale in (("1", 40, 2), ("2", 180, 5), ("3", 420, 3.5)):
@@ -313,7 +328,7 @@ def test_a_digit_held_close_to_the_camera_is_read_live(pool):
         scene = make_close_up(seed, pool)
         found = live(scene.image).detections
         tally.add(score_frame(found.boxes, found.digits, scene.boxes, scene.digits))
-    assert tally.f1 >= 0.78  # measured 0.84 on these 30 frames of bold MNIST digits; 0.13 without the close-up
+    assert tally.f1 >= 0.83  # measured 0.88 on these 30 frames of bold MNIST digits; 0.13 without the close-up
 
 
 def test_the_close_up_replaces_the_pieces_inside_its_digit_and_yields_to_a_twin():
