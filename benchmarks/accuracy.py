@@ -2,7 +2,7 @@
 detections per digit-free frame, and per-frame F1 on encoded clips. Still images as `camrec image` reads
 them (`detect.still_levels`, `detect.still_close_up`): scanned worksheets of small digits, the scenes as
 2560-wide phone photos, and images of one digit. Camera frames of one digit held close, as `camrec webcam`
-reads them (`detect.live_close_up`) and as `camrec video` does by default (no close-up). The pen
+reads them (`detect.live_close_up`) and as `camrec video` does by default (`detect.close_up_when_big`). The pen
 worksheets again as a scanner's PDF. Numbers written fast, neighbouring digits touching.
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)

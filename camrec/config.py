@@ -92,6 +92,10 @@ class DetectConfig:
         True, "the same for camrec webcam and camrec draw: a digit held close to the camera, or drawn big"
     )
     still_close_up: bool = setting(True, "the same for still images: an image of one digit, drawn or cropped")
+    close_up_when_big: bool = setting(
+        True,
+        "video files without close_up: the close-up only for a frame with a box over 35 % of its height, or none",
+    )
     touching: bool = setting(
         True, "cut a box of touching digits (a number written fast) where each piece reads as a digit"
     )
@@ -163,6 +167,7 @@ def for_stills(config: Config) -> Config:
         config.detect,
         levels=config.detect.still_levels,
         close_up=config.detect.still_close_up,
+        close_up_when_big=False,  # a video setting: `still_close_up` alone says whether
         light_on_dark=config.detect.still_light_on_dark,
     )
     return dataclasses.replace(config, detect=detect)
@@ -171,8 +176,10 @@ def for_stills(config: Config) -> Config:
 def for_live(config: Config) -> Config:
     """The config for live sources and the drawing window: detection also reads a close-up when
     `detect.live_close_up` says so. A student holds one digit up to the camera; a live frame can afford the
-    close-up's 2 ms, a video file processed for throughput does not pay it unless `detect.close_up` asks."""
-    return dataclasses.replace(config, detect=dataclasses.replace(config.detect, close_up=config.detect.live_close_up))
+    close-up's 2 ms; a video file processed for throughput pays it only for frames that show a big box, or
+    none (`detect.close_up_when_big`), unless `detect.close_up` asks for every frame."""
+    detect = dataclasses.replace(config.detect, close_up=config.detect.live_close_up, close_up_when_big=False)
+    return dataclasses.replace(config, detect=detect)
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:

@@ -101,11 +101,19 @@ def ink_readings(gray: np.ndarray, cfg: DetectConfig) -> list[Found]:
         small = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         gates = level_config(cfg, level, width)
         readings += [find_in(small, gray.shape, scale, gates, light_ink, level) for light_ink in polarities]
-    if cfg.close_up:
+    if cfg.close_up or (cfg.close_up_when_big and shows_a_big_box(readings, gray.shape[0])):
         canvas, scale, offset = close_up_view(gray, round(CLOSE_UP_CANVAS * cfg.work_width))
         gates = replace(cfg, min_height=CLOSE_UP_FLOOR / CLOSE_UP, max_height=1 / CLOSE_UP)
         readings += [find_in(canvas, gray.shape, scale, gates, light, -1, offset) for light in polarities]
     return readings
+
+
+def shows_a_big_box(readings: list[Found], height: int) -> bool:
+    """Whether the readings found a box (a digit's, or touching digits') as tall as the close-up's smallest
+    digit (CLOSE_UP_FLOOR of the frame's height), or no box at all: a digit held close, read in pieces or
+    not at all. A sheet's digits, up to 140 px of a 480-px frame, are smaller."""
+    heights = np.concatenate([found.boxes[:, 3] for found in readings] + [found.runs[:, 3] for found in readings])
+    return not len(heights) or int(heights.max()) >= CLOSE_UP_FLOOR * height
 
 
 def close_up_view(gray: np.ndarray, width: int) -> tuple[np.ndarray, float, tuple[int, int]]:
