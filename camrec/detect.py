@@ -190,11 +190,15 @@ def find_in(
     is_candidate = np.zeros(len(stats), bool)
     is_candidate[candidates] = True
     given_back = [
-        [part] for group, fit in zip(groups, fits) if not fit and len(group) > 1 for part in group if is_candidate[part]
+        np.array([part])
+        for group, fit in zip(groups, fits)
+        if not fit and len(group) > 1
+        for part in group
+        if is_candidate[part]
     ]
     if given_back:
-        groups += [np.array(part) for part in given_back]
-        more_boxes, more_fits = gates(groups[-len(given_back) :])
+        groups += given_back
+        more_boxes, more_fits = gates(given_back)
         boxes, fits = np.concatenate([boxes, more_boxes]), np.concatenate([fits, more_fits])
     w, h = boxes[:, 2], boxes[:, 3]
     keep = fits & (w <= cfg.max_aspect * h)

@@ -26,7 +26,8 @@ NARROWEST, WIDEST = 0.15, 1.3  # a digit's width as a share of its height (a 1 i
 # Two touching digits are often no wider than tall. Such a candidate that does not read as a digit, but
 # not surely as no digit either (its best digit over DOUBT_FLOOR), is cut in two, and only into two digits
 # each read at least SURE: a wide single digit must not come apart. A printed X reads as no digit at all
-# and is left alone (cutting costs about 1 ms a box). Tuned on train digits (40 frames of numbers; 60
+# and is left alone: cutting it cost 2 ms a frame on the throughput clip (a median of 5.5 -> 7.6 ms, with a
+# second classifier call). Tuned on train digits (40 frames of numbers; 60
 # moderate, 90 ruled, squared and tight, 200 digit-free): numbers F1 0.829 -> 0.868, the others unchanged.
 # Tuning seed 1 (`accuracy.py --pool train`): numbers 0.827 -> 0.869, every other group the same except
 # the held-out distractors: 4 more false digits in 30 frames (two spirals, each cut into two digits).
