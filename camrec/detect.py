@@ -391,7 +391,7 @@ def remove_long_lines(binary: np.ndarray) -> np.ndarray:
         return binary  # no ruling and no sheet edge in view: no full-size work at all
     lines = runs[0] if len(runs) == 1 else cv2.bitwise_or(*runs)
     lines = cv2.dilate(cv2.bitwise_and(lines, binary), np.ones((3, 3), np.uint8))
-    return cv2.bitwise_and(binary, cv2.bitwise_not(lines))
+    return cv2.subtract(binary, lines)  # both 0 or 255: ink that is no line
 
 
 def long_runs(binary: np.ndarray, length: int, axis: int) -> np.ndarray | None:
