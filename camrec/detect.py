@@ -74,7 +74,8 @@ def find_digit_boxes(gray: np.ndarray, cfg: DetectConfig) -> Found:
     Returns:
         Found, whose `boxes` are (N, 4) int32 x, y, w, h in frame pixels, top-to-bottom then left-to-right.
     """
-    first_level = replace(cfg, levels=1, close_up=False)  # other levels join a frame's digits after classification
+    # Other levels, and the close-up, join a frame's digits after classification.
+    first_level = replace(cfg, levels=1, close_up=False, close_up_when_big=False)
     return max(ink_readings(gray, first_level), key=lambda found: len(found.boxes))  # the first on a tie: dark
 
 
