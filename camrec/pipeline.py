@@ -126,8 +126,8 @@ def reject(
     found: Found, crops: np.ndarray, digit_probabilities: np.ndarray, not_a_digit: np.ndarray, config: Config
 ) -> FrameResult:
     """Keep the boxes of one reading that the classifier is sure are digits."""
-    confidences = digit_probabilities.max(axis=1) if len(crops) else np.zeros(0, np.float32)
-    kept = confident_digits(digit_probabilities, not_a_digit, config)
+    confidences = digit_probabilities.max(axis=1, initial=0.0)
+    kept = confident_digits(confidences, not_a_digit, config)
     detections = Detections(
         boxes=found.boxes[kept],
         digits=digit_probabilities[kept].argmax(axis=1).astype(np.int64),
@@ -162,7 +162,7 @@ def with_segments(
     """A reading's digits plus, after them, those cut out of its boxes of touching digits."""
     if not len(cutter.crops):
         return result
-    confident = confident_digits(digit_probabilities, not_a_digit, config)
+    confident = confident_digits(digit_probabilities.max(axis=1, initial=0.0), not_a_digit, config)
     boxes, chosen = cutter.digits_of(digit_probabilities, confident)
     if not chosen:
         return result
@@ -177,9 +177,9 @@ def with_segments(
     return replace(result, detections=Detections.merge([result.detections, cut]))
 
 
-def confident_digits(digit_probabilities: np.ndarray, not_a_digit: np.ndarray, config: Config) -> np.ndarray:
-    """(N,) bool: which crops the classifier is sure are digits (`classify.min_confidence`, `max_not_a_digit`)."""
-    confidences = digit_probabilities.max(axis=1) if len(digit_probabilities) else np.zeros(0, np.float32)
+def confident_digits(confidences: np.ndarray, not_a_digit: np.ndarray, config: Config) -> np.ndarray:
+    """(N,) bool: which crops the classifier is sure are digits, from each one's best digit's probability
+    and its not-a-digit score (`classify.min_confidence`, `max_not_a_digit`)."""
     return (confidences >= config.classify.min_confidence) & (not_a_digit <= config.classify.max_not_a_digit)
 
 
