@@ -94,7 +94,7 @@ class DetectConfig:
     still_close_up: bool = setting(True, "the same for still images: an image of one digit, drawn or cropped")
     close_up_when_big: bool = setting(
         True,
-        "video files without close_up: the close-up only for a frame with a box over 35 % of its height, or none",
+        "video files without close_up: the close-up only for a frame with a box over 35 % of its height, or few boxes",
     )
     touching: bool = setting(
         True, "cut a box of touching digits (a number written fast) where each piece reads as a digit"
@@ -177,7 +177,7 @@ def for_live(config: Config) -> Config:
     """The config for live sources and the drawing window: detection also reads a close-up when
     `detect.live_close_up` says so. A student holds one digit up to the camera; a live frame can afford the
     close-up's 2 ms; a video file processed for throughput pays it only for frames that show a big box, or
-    none (`detect.close_up_when_big`), unless `detect.close_up` asks for every frame."""
+    few boxes (`detect.close_up_when_big`), unless `detect.close_up` asks for every frame."""
     detect = dataclasses.replace(config.detect, close_up=config.detect.live_close_up, close_up_when_big=False)
     return dataclasses.replace(config, detect=detect)
 

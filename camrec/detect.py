@@ -30,10 +30,22 @@ FINER_CONTRAST = 1.25
 # the height gate (80 %), and with a bar shorter than a ruling line (35 % of the width).
 CLOSE_UP = 3
 CLOSE_UP_FLOOR = 0.35  # the close-up reads digits at least this share of the frame's height
+# At the frame's own scale a digit held close reads as a few pieces of its strokes, each under the close-up's
+# floor (1 to 5 boxes in 200 tuning frames); a sheet of digits shows more (8 or more in every frame of the
+# throughput clip). So a video frame with fewer boxes is read as a close-up too. Tuned on those 200 frames
+# (train digits): as video reads them, F1 0.679 -> 0.980 (0.975 from 5 boxes, the same from 8).
+FEW_BOXES = 6
 # The canvas is 480 px wide rather than the work width: there a bold marker's strokes stay thinner than the
 # threshold's block. Tuning seeds 1 and 3, train digits, 120 images each: digits cropped from a photo
 # 0.945 / 0.847 -> 0.992 / 0.954, drawn 0.954 / 0.953 -> 0.987 / 0.992; 320 px lost held-close frames.
 CLOSE_UP_CANVAS = 0.75
+# The close-up asks ink to stand out twice as much as the frame's reading does. Shrunk to a third, the band
+# of a soft shadow is as narrow as a stroke, and the close-up read it as a 1 (or as part of the digit beside
+# it); a digit held close is inked, far darker than a shadow. Tuning seed 1 (`--pool train`), with
+# FEW_BOXES: at 1x a ruled frame and a clip frame each got such a false digit; at 2x neither did, and every
+# group read as before but the held-close frames as video reads them (0.739 -> 0.992). On the 200 frames
+# above: 0.980 at 1x and 2x, 0.967 at 3x.
+CLOSE_UP_CONTRAST = 2.0
 EDGE_MARGIN = 0.01  # in a close-up, a box this near the frame's edge (share of its size) touches it
 # A box wider than a digit may hold several digits whose ink joined (a number written fast); up to this
 # width / height it is kept aside for `segment` to cut.
@@ -102,19 +114,24 @@ def ink_readings(gray: np.ndarray, cfg: DetectConfig) -> list[Found]:
         small = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         gates = level_config(cfg, level, width)
         readings += [find_in(small, gray.shape, scale, gates, light_ink, level) for light_ink in polarities]
-    if cfg.close_up or (cfg.close_up_when_big and shows_a_big_box(readings, gray.shape[0])):
+    if cfg.close_up or (cfg.close_up_when_big and may_show_a_digit_held_close(readings, gray.shape[0])):
         canvas, scale, offset = close_up_view(gray, round(CLOSE_UP_CANVAS * cfg.work_width))
-        gates = replace(cfg, min_height=CLOSE_UP_FLOOR / CLOSE_UP, max_height=1 / CLOSE_UP)
+        gates = replace(
+            cfg,
+            min_height=CLOSE_UP_FLOOR / CLOSE_UP,
+            max_height=1 / CLOSE_UP,
+            min_contrast=cfg.min_contrast * CLOSE_UP_CONTRAST,
+        )
         readings += [find_in(canvas, gray.shape, scale, gates, light, -1, offset) for light in polarities]
     return readings
 
 
-def shows_a_big_box(readings: list[Found], height: int) -> bool:
+def may_show_a_digit_held_close(readings: list[Found], height: int) -> bool:
     """Whether the readings found a box (a digit's, or touching digits') as tall as the close-up's smallest
-    digit (CLOSE_UP_FLOOR of the frame's height), or no box at all: a digit held close, read in pieces or
-    not at all. A sheet's digits, up to 140 px of a 480-px frame, are smaller."""
+    digit (CLOSE_UP_FLOOR of the frame's height), or fewer than FEW_BOXES boxes: a digit held close, read in
+    a few pieces or not at all. A sheet's digits, up to 140 px of a 480-px frame, are smaller, and more."""
     heights = np.concatenate([found.boxes[:, 3] for found in readings] + [found.runs[:, 3] for found in readings])
-    return not len(heights) or int(heights.max()) >= CLOSE_UP_FLOOR * height
+    return len(heights) < FEW_BOXES or int(heights.max()) >= CLOSE_UP_FLOOR * height
 
 
 def close_up_view(gray: np.ndarray, width: int) -> tuple[np.ndarray, float, tuple[int, int]]:
