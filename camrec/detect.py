@@ -33,18 +33,21 @@ CLOSE_UP_FLOOR = 0.35  # the close-up reads digits at least this share of the fr
 # At the frame's own scale a digit held close reads as a few pieces of its strokes, each under the close-up's
 # floor (1 to 5 boxes in 200 tuning frames); a sheet of digits shows more (8 or more in every frame of the
 # throughput clip). So a video frame with fewer boxes is read as a close-up too. Tuned on those 200 frames
-# (train digits): as video reads them, F1 0.679 -> 0.980 (0.975 from 5 boxes, the same from 8).
+# (train digits): as video reads them, F1 0.679 -> 0.980 (0.975 from 5 boxes, the same from 8), with the
+# close-up thresholded as the frame is (0.987 with CLOSE_UP_CONTRAST).
 FEW_BOXES = 6
 # The canvas is 480 px wide rather than the work width: there a bold marker's strokes stay thinner than the
 # threshold's block. Tuning seeds 1 and 3, train digits, 120 images each: digits cropped from a photo
 # 0.945 / 0.847 -> 0.992 / 0.954, drawn 0.954 / 0.953 -> 0.987 / 0.992; 320 px lost held-close frames.
 CLOSE_UP_CANVAS = 0.75
-# The close-up asks ink to stand out twice as much as the frame's reading does. Shrunk to a third, the band
-# of a soft shadow is as narrow as a stroke, and the close-up read it as a 1 (or as part of the digit beside
-# it); a digit held close is inked, far darker than a shadow. Tuning seed 1 (`--pool train`), with
-# FEW_BOXES: at 1x a ruled frame and a clip frame each got such a false digit; at 2x neither did, and every
-# group read as before but the held-close frames as video reads them (0.739 -> 0.992). On the 200 frames
-# above: 0.980 at 1x and 2x, 0.967 at 3x.
+# The close-up asks ink to stand out twice as much as the frame's reading does, each pixel (the threshold's
+# offset) and each digit (its contrast). Shrunk to a third, a soft shadow's band is as narrow as a stroke
+# and its edge as steep: the close-up read the band as a 1, or a digit and the shadow beside it as one
+# taller digit, which then took the place of the frame's own reading. A digit held close is inked, far
+# darker than a shadow. Tuning seed 1 (`--pool train`), with FEW_BOXES: the held-close frames 0.992 ->
+# 1.000 (live and as video reads them), every other group the same, and at 1x a ruled frame and a clip
+# frame each had such a false digit. 30 more tuning clips (1,800 frames): 3 frames read worse with the
+# close-up than without it when only the contrast was doubled, 4 when only the offset was, none with both.
 CLOSE_UP_CONTRAST = 2.0
 EDGE_MARGIN = 0.01  # in a close-up, a box this near the frame's edge (share of its size) touches it
 # A box wider than a digit may hold several digits whose ink joined (a number written fast); up to this
@@ -120,6 +123,7 @@ def ink_readings(gray: np.ndarray, cfg: DetectConfig) -> list[Found]:
             cfg,
             min_height=CLOSE_UP_FLOOR / CLOSE_UP,
             max_height=1 / CLOSE_UP,
+            offset=cfg.offset * CLOSE_UP_CONTRAST,
             min_contrast=cfg.min_contrast * CLOSE_UP_CONTRAST,
         )
         readings += [find_in(canvas, gray.shape, scale, gates, light, -1, offset) for light in polarities]
