@@ -17,7 +17,7 @@ from camrec.config import Config
 from camrec.detect import Found, ink_readings, looks_light_on_dark, reading_order
 from camrec.detections import Detections, inside_share, iou_matrix
 from camrec.normalize import normalize_crops
-from camrec.segment import Cutter
+from camrec.segment import SLANT, Cutter
 
 
 @dataclass(frozen=True)
@@ -141,13 +141,26 @@ def read_touching(
     gray: np.ndarray, results: list[FrameResult], classifier: Classifier, config: Config
 ) -> list[FrameResult]:
     """Each reading with the digits cut out of its boxes of touching digits (`segment`): the segments of the
-    whole frame in a second classifier call, made only when the frame has such a box."""
+    whole frame in a second classifier call, made only when the frame has such a box; then, for the boxes
+    that no straight cutting read, cuts that lean like handwriting (`segment.SLANT`) in a third."""
     if not config.detect.touching:
         return results
-    cutters = [
-        Cutter(gray, result.found, result.kept, result.candidate_probabilities.max(axis=1, initial=0.0))
-        for result in results
+    best = [result.candidate_probabilities.max(axis=1, initial=0.0) for result in results]
+    cutters = [Cutter(gray, result.found, result.kept, confidences) for result, confidences in zip(results, best)]
+    results = with_cut_digits(results, cutters, classifier, config)
+    if not any(cutter.unread for cutter in cutters):
+        return results
+    leaning = [
+        Cutter(gray, result.found, result.kept, confidences, SLANT, cutter.unread)
+        for result, confidences, cutter in zip(results, best, cutters)
     ]
+    return with_cut_digits(results, leaning, classifier, config)
+
+
+def with_cut_digits(
+    results: list[FrameResult], cutters: list[Cutter], classifier: Classifier, config: Config
+) -> list[FrameResult]:
+    """Each reading with the digits its cutter reads (`with_segments`): all readings' segments in one call."""
     if not any(len(cutter.crops) for cutter in cutters):
         return results
     digit_probabilities, not_a_digit = classifier.predict(np.concatenate([cutter.crops for cutter in cutters]))

@@ -430,7 +430,7 @@ def test_cuts_go_where_the_least_ink_runs_and_the_best_all_digit_cutting_wins():
     ink[5:35, 10:45] = 1.0
     ink[5:35, 55:90] = 1.0
     ink[18:20, 45:55] = 1.0  # a thin stroke joins the two
-    cuts = cut_positions(ink)
+    cuts = cut_positions(ink.sum(axis=0), 40)
     assert any(45 <= c < 55 for c in cuts)
     spans = spans_of(100, 40, cuts)
     assert (0, 100) not in spans  # the whole box is no cutting
@@ -440,6 +440,22 @@ def test_cuts_go_where_the_least_ink_runs_and_the_best_all_digit_cutting_wins():
     assert chosen[0][0] == 0 and chosen[-1][1] == 100 and len(chosen) >= 2
     assert all(b == a2 for (_, b), (a2, _) in itertools.pairwise(chosen))  # they tile the box
     assert best_cutting(spans, np.full(len(spans), -np.inf), 100) == []  # no all-digit cutting: unread
+
+
+def test_a_leaning_cut_separates_digits_whose_join_leans():
+    from camrec.segment import places_across
+
+    assert (places_across(4, 6, 0.0) == np.arange(6)).all()  # straight: a pixel's place is its column
+    places = places_across(41, 60, 0.3)
+    # A stroke leaning like handwriting, 3 px right per 10 up, lies at one place all the way up ...
+    stroke = [places[row, 30 + round(0.3 * (20 - row))] for row in range(41)]
+    assert max(stroke) - min(stroke) <= 1
+    # ... so two such strokes side by side, overlapping in their columns, lie at places apart.
+    other = [places[row, 38 + round(0.3 * (20 - row))] for row in range(41)]
+    assert min(other) > max(stroke)
+    for height, width in [(1, 2), (3, 5), (41, 60)]:  # every place has pixels, even in a box 1 px tall
+        places = places_across(height, width, 0.3)
+        assert (np.unique(places) == np.arange(places.max() + 1)).all()
 
 
 def two_touching_blobs() -> tuple[np.ndarray, Found]:
@@ -469,8 +485,9 @@ def test_a_candidate_about_as_wide_as_tall_in_doubt_is_cut_only_into_two_sure_di
         return probabilities
 
     boxes, chosen = cutter.digits_of(read_surely(SURE + 0.005), np.ones(len(spans), bool))
-    assert len(chosen) == 2 and boxes[0, 0] == 10 and boxes[0, 0] + boxes[0, 2] == boxes[1, 0]
-    assert boxes[1, 0] + boxes[1, 2] == 54  # the two digits tile the candidate's box
+    # The two digits' boxes are their ink's, side by side inside the candidate's box.
+    assert len(chosen) == 2 and boxes[0, 0] == 10 and boxes[0, 0] + boxes[0, 2] <= boxes[1, 0]
+    assert boxes[1, 0] + boxes[1, 2] == 54
     # Confident (over min_confidence) but not sure: a wide single digit must not come apart.
     assert cutter.digits_of(read_surely(0.95), np.ones(len(spans), bool))[1] == []
     # Left whole: a candidate that read as a digit, one that surely reads as none (a printed X), and one
@@ -481,18 +498,24 @@ def test_a_candidate_about_as_wide_as_tall_in_doubt_is_cut_only_into_two_sure_di
     assert len(Cutter(gray, narrow, not_kept, np.array([0.6], np.float32)).crops) == 0
 
 
-def test_numbers_of_touching_digits_are_cut_into_digits(pool, recognizer):
+def test_numbers_of_touching_digits_are_cut_into_digits(pool, recognizer, monkeypatch):
+    from camrec import pipeline
+    from camrec.segment import SLANT
     from camrec.synth import make_numbers
 
     config = recognizer.config
     whole = load_recognizer(dataclasses.replace(config, detect=dataclasses.replace(config.detect, touching=False)))
-    tallies = {"cut": Tally(), "whole": Tally()}
+    tallies = {"cut": Tally(), "straight cuts only": Tally(), "whole": Tally()}
     for seed in range(7000, 7012):
         scene = make_numbers(seed, pool)
-        for name, reader in (("cut", recognizer), ("whole", whole)):
+        for name, reader in (("cut", recognizer), ("straight cuts only", recognizer), ("whole", whole)):
+            # A second try that leans no more than the first reads nothing new.
+            monkeypatch.setattr(pipeline, "SLANT", 0.0 if name == "straight cuts only" else SLANT)
             found = reader(scene.image).detections
             tallies[name].add(score_frame(found.boxes, found.digits, scene.boxes, scene.digits))
             # The cut digits join the others in reading order.
             assert (reading_order(found.boxes.astype(np.float64)) == np.arange(len(found))).all()
-    # Measured: 0.843 cut, 0.559 read whole (benchmarks/accuracy.py: numbers:touching).
-    assert tallies["cut"].f1 >= 0.80 and tallies["whole"].f1 <= 0.65
+    # Measured: 0.859 cut (183 of 231 digits), 0.843 with straight cuts only (177), 0.559 read whole
+    # (benchmarks/accuracy.py: numbers:touching).
+    assert tallies["cut"].f1 >= 0.82 and tallies["whole"].f1 <= 0.65
+    assert tallies["cut"].hits > tallies["straight cuts only"].hits
