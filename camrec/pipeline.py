@@ -145,16 +145,14 @@ def read_touching(
     that no straight cutting read, cuts that lean like handwriting (`segment.SLANT`) in a third."""
     if not config.detect.touching:
         return results
-    best = [result.candidate_probabilities.max(axis=1, initial=0.0) for result in results]
-    cutters = [Cutter(gray, result.found, result.kept, confidences) for result, confidences in zip(results, best)]
+    cutters = [
+        Cutter(gray, result.found, result.kept, result.candidate_probabilities.max(axis=1, initial=0.0))
+        for result in results
+    ]
     results = with_cut_digits(results, cutters, classifier, config)
     if not any(cutter.unread for cutter in cutters):
         return results
-    leaning = [
-        Cutter(gray, result.found, result.kept, confidences, SLANT, cutter.unread)
-        for result, confidences, cutter in zip(results, best, cutters)
-    ]
-    return with_cut_digits(results, leaning, classifier, config)
+    return with_cut_digits(results, [cutter.leaning(SLANT) for cutter in cutters], classifier, config)
 
 
 def with_cut_digits(

@@ -13,6 +13,9 @@ digits either, it stays unread.
 
 from __future__ import annotations
 
+import copy
+
+import cv2
 import numpy as np
 
 from camrec.detect import Found
@@ -104,51 +107,52 @@ def best_cutting(spans: list[tuple[int, int]], scores: np.ndarray, width: int) -
 
 
 class Cutter:
-    """The segments of one reading's boxes of touching digits: `crops` to classify, then `digits_of`."""
+    """The segments of one reading's boxes of touching digits: `crops` to classify, then `digits_of`; then,
+    for the boxes that no cutting read, `leaning` for a second try."""
 
-    def __init__(
-        self,
-        gray: np.ndarray,
-        found: Found,
-        kept: np.ndarray,
-        confidences: np.ndarray,
-        slant: float = 0.0,
-        only: list[int] | None = None,
-    ) -> None:
+    def __init__(self, gray: np.ndarray, found: Found, kept: np.ndarray, confidences: np.ndarray) -> None:
         """`kept` and `confidences` per candidate (found.boxes): which read as a digit, and each one's best
-        digit's probability. `slant`: how far cuts lean right per pixel up (0: straight down); `only`: the
-        runs to cut (their indices in `runs`, the same for every Cutter of the reading), else all."""
-        self.boxes: list[np.ndarray] = []  # per segment, x, y, w, h in frame pixels
-        self.owners: list[int] = []  # per segment, which of `runs` it belongs to
-        self.spans: list[list[tuple[int, int]]] = []  # per run, in places across the cuts (`places_across`)
-        self.widths: list[int] = []  # per run, how many such places
+        digit's probability."""
         # The runs: candidates that did not read as a digit and are wide (CUT_FROM) or in doubt (DOUBT_FROM),
         # then the boxes too wide to be one digit.
         aspect = found.boxes[:, 2] / np.maximum(found.boxes[:, 3], 1)
         wide = (aspect >= CUT_FROM) & ~kept
         doubtful = (aspect >= DOUBT_FROM) & ~wide & ~kept & (confidences > DOUBT_FLOOR)
         candidates = np.flatnonzero(wide | doubtful)
-        in_two = [*doubtful[candidates].tolist(), *[False] * len(found.runs)]  # two sure digits, or none
-        boxes = [*found.boxes[candidates], *found.runs]
+        self.in_two = [*doubtful[candidates].tolist(), *[False] * len(found.runs)]  # per run: two sure digits
+        self.run_boxes = [*found.boxes[candidates], *found.runs]
         members = [*(found.members[i] for i in candidates), *found.run_members]
-        self.runs = list(range(len(boxes))) if only is None else list(only)
-        self.in_two = [in_two[run] for run in self.runs]
-        self.leaning = slant != 0  # a second try: its digits must each read at LEANING_SURE
-        crops = []
-        for index, run in enumerate(self.runs):
-            crops += self.segments(index, boxes[run], cut_ink(gray, boxes[run], members[run], found), slant)
+        self.inks = [cut_ink(gray, box, parts, found) for box, parts in zip(self.run_boxes, members)]
+        self.cut(list(range(len(self.run_boxes))), 0.0)
+
+    def leaning(self, slant: float) -> Cutter:
+        """A second try for the runs that no cutting read (`unread`): the same ink, cut along lines leaning
+        `slant` pixels right per pixel up, into digits that each read at LEANING_SURE."""
+        again = copy.copy(self)
+        again.cut(self.unread, slant)
+        return again
+
+    def cut(self, runs: list[int], slant: float) -> None:
+        """Cut these runs (indices into `run_boxes`) into segments: `crops`, and what `digits_of` needs."""
+        self.runs, self.slant = runs, slant
+        self.boxes: list[np.ndarray] = []  # per segment, x, y, w, h in frame pixels
+        self.owners: list[int] = []  # per segment, which of `runs` it belongs to (its index there)
+        self.spans: list[list[tuple[int, int]]] = []  # per run cut, in places across the cuts (`places_across`)
+        self.widths: list[int] = []  # per run cut, how many such places
+        crops = [crop for index, run in enumerate(runs) for crop in self.segments(index, run)]
         shape = (len(crops), MNIST_SIZE, MNIST_SIZE, 1)
         self.crops = np.array(crops, np.float32).reshape(shape) if crops else np.zeros(shape, np.float32)
-        self.unread = list(self.runs)  # after `digits_of`: the runs none of whose cuttings read as digits
+        self.unread = list(runs)  # after `digits_of`: the runs none of whose cuttings read as digits
 
-    def segments(self, index: int, box: np.ndarray, ink: np.ndarray, slant: float) -> list[np.ndarray]:
+    def segments(self, index: int, run: int) -> list[np.ndarray]:
         """Cut one run's ink (h, w) into its segments; records their spans and boxes, returns their crops."""
+        ink, box = self.inks[run], self.run_boxes[run]
         height, width = ink.shape
-        places = places_across(height, width, slant)
+        places = places_across(height, width, self.slant)
         extent = int(places.max()) + 1
         profile = np.bincount(places.ravel(), weights=ink.ravel(), minlength=extent)
         spans = spans_of(extent, height, cut_positions(profile, height))
-        if self.in_two[index]:
+        if self.in_two[run]:
             spans = [(a, b) for a, b in spans if a == 0 or b == extent]
         self.spans.append(spans)
         self.widths.append(extent)
@@ -158,10 +162,9 @@ class Cutter:
             piece = np.where(inside, ink, np.float32(0))
             # A segment's box is found as `fit_mnist` finds the digit's: ink over INK_FLOOR of its peak (a
             # segment with no ink at all: its whole share of the box).
-            strong = piece > INK_FLOOR * float(piece.max()) if piece.max() > 0 else inside
-            rows, columns = np.flatnonzero(strong.any(axis=1)), np.flatnonzero(strong.any(axis=0))
-            top, bottom, left, right = rows[0], rows[-1] + 1, columns[0], columns[-1] + 1
-            self.boxes.append(np.array([box[0] + left, box[1] + top, right - left, bottom - top], np.int32))
+            peak = float(piece.max())
+            left, top, w, h = cv2.boundingRect((piece > INK_FLOOR * peak if peak > 0 else inside).view(np.uint8))
+            self.boxes.append(np.array([box[0] + left, box[1] + top, w, h], np.int32))
             self.owners.append(index)
             crops.append(fit_mnist(piece))
         return crops
@@ -172,12 +175,13 @@ class Cutter:
         owners = np.array(self.owners, np.int64)
         confidences = digit_probabilities.max(axis=1)
         scores = np.where(confident, np.log(np.maximum(confidences, 1e-9)), -np.inf)
-        sure_scores = np.where(confidences >= (LEANING_SURE if self.leaning else SURE), scores, -np.inf)
+        leaning = self.slant != 0
+        sure_scores = np.where(confidences >= (LEANING_SURE if leaning else SURE), scores, -np.inf)
         chosen: list[int] = []
         self.unread = []
         for index, spans in enumerate(self.spans):
             indices = np.flatnonzero(owners == index)
-            run_scores = (sure_scores if self.in_two[index] or self.leaning else scores)[indices]
+            run_scores = (sure_scores if self.in_two[self.runs[index]] or leaning else scores)[indices]
             cutting = indices[best_cutting(spans, run_scores, self.widths[index])].tolist()
             chosen += cutting
             if not cutting:
