@@ -173,8 +173,8 @@ def with_segments(
     """A reading's digits plus, after them, those cut out of its boxes of touching digits."""
     if not len(cutter.crops):
         return result
-    confident = confident_digits(digit_probabilities.max(axis=1, initial=0.0), not_a_digit, config)
-    boxes, chosen = cutter.digits_of(digit_probabilities, confident)
+    confidences = digit_probabilities.max(axis=1, initial=0.0)
+    boxes, chosen = cutter.digits_of(confidences, confident_digits(confidences, not_a_digit, config))
     if not chosen:
         return result
     chosen_probabilities = digit_probabilities[chosen].astype(np.float32)

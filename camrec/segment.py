@@ -169,11 +169,11 @@ class Cutter:
             crops.append(fit_mnist(piece))
         return crops
 
-    def digits_of(self, digit_probabilities: np.ndarray, confident: np.ndarray) -> tuple[np.ndarray, list[int]]:
-        """Segments kept: the best all-digit cutting of each run. Returns (M, 4) boxes and their indices
-        into `crops` (for the caller's probabilities)."""
+    def digits_of(self, confidences: np.ndarray, confident: np.ndarray) -> tuple[np.ndarray, list[int]]:
+        """Segments kept: the best all-digit cutting of each run, from each segment's best digit's probability
+        and whether it reads as a digit at all. Returns (M, 4) boxes and their indices into `crops` (for the
+        caller's probabilities)."""
         owners = np.array(self.owners, np.int64)
-        confidences = digit_probabilities.max(axis=1)
         scores = np.where(confident, np.log(np.maximum(confidences, 1e-9)), -np.inf)
         leaning = self.slant != 0
         sure_scores = np.where(confidences >= (LEANING_SURE if leaning else SURE), scores, -np.inf)

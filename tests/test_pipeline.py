@@ -479,10 +479,8 @@ def test_a_candidate_about_as_wide_as_tall_in_doubt_is_cut_only_into_two_sure_di
     spans = cutter.spans[0]
     assert spans and all(a == 0 or b == 44 for a, b in spans)  # in two: no middle segments
 
-    def read_surely(confidence: float) -> np.ndarray:
-        probabilities = np.full((len(spans), 10), (1 - confidence) / 9, np.float32)
-        probabilities[:, 3] = confidence
-        return probabilities
+    def read_surely(confidence: float) -> np.ndarray:  # each segment's best digit's probability
+        return np.full(len(spans), confidence, np.float32)
 
     boxes, chosen = cutter.digits_of(read_surely(SURE + 0.005), np.ones(len(spans), bool))
     # The two digits' boxes are their ink's, side by side inside the candidate's box.
