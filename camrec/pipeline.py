@@ -54,7 +54,8 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         boxes for dark ink, but few of them pass as digits. With `detect.levels` > 1 a wide frame is
         also read at finer levels for smaller digits, and with `detect.close_up` as a close-up for
         bigger ones; each ink's readings join into one (`join_levels`). With `detect.touching`, boxes of
-        touching digits are cut into digits (`read_touching`). With `detect.light_on_dark`, a
+        touching digits are cut into digits (`read_touching`), and a candidate that read as one digit gives way
+        to two when it is two touching ones (`Cutter.pairs`). With `detect.light_on_dark`, a
         frame that looks like light ink on a dark background is read both ways, as with `ink: auto`.
     """
     gray = to_gray(image)
@@ -64,12 +65,21 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         detect = replace(detect, ink="auto")
     readings = ink_readings(gray, detect)
     crops = [normalize_crops(gray, found) for found in readings]
+    # Candidates wide enough to be two touching digits read as one: their halves ride in the same batch.
+    pairs = [Cutter.pairs(gray, found) for found in readings] if detect.touching else []
+    batches = crops + [cutter.crops for cutter in pairs]
     # One classifier call for the whole frame, even when it is read both ways.
-    digit_probabilities, not_a_digit = classifier.predict(np.concatenate(crops))
-    splits = np.cumsum([len(c) for c in crops])[:-1]  # where one reading's crops end and the next begin
-    per_reading = zip(readings, crops, np.split(digit_probabilities, splits), np.split(not_a_digit, splits))
-    results = [reject(found, c, probabilities, scores, config) for found, c, probabilities, scores in per_reading]
+    digit_probabilities, not_a_digit = classifier.predict(np.concatenate(batches))
+    splits = np.cumsum([len(batch) for batch in batches])[:-1]  # where one batch ends and the next begins
+    per_batch = list(zip(np.split(digit_probabilities, splits), np.split(not_a_digit, splits)))
+    results = [
+        reject(found, c, probabilities, scores, config)
+        for found, c, (probabilities, scores) in zip(readings, crops, per_batch)
+    ]
     results = read_touching(gray, results, classifier, config)
+    if pairs:
+        per_pairs = per_batch[len(readings) :]
+        results = [with_segments(r, cutter, p, s, config) for r, cutter, (p, s) in zip(results, pairs, per_pairs)]
     per_ink = [join_levels([r for r in results if r.found.light_ink == ink]) for ink in (False, True)]
     per_ink = [result for result in per_ink if result is not None]
     return max(per_ink, key=lambda result: (len(result.detections), float(result.detections.confidences.sum())))
@@ -170,11 +180,12 @@ def with_cut_digits(
 def with_segments(
     result: FrameResult, cutter: Cutter, digit_probabilities: np.ndarray, not_a_digit: np.ndarray, config: Config
 ) -> FrameResult:
-    """A reading's digits plus, after them, those cut out of its boxes of touching digits."""
+    """A reading's digits plus, after them, those cut out of its boxes of touching digits; the digit of a
+    candidate that `Cutter.pairs` cut into two gives way to them."""
     if not len(cutter.crops):
         return result
     confidences = digit_probabilities.max(axis=1, initial=0.0)
-    boxes, chosen = cutter.digits_of(confidences, confident_digits(confidences, not_a_digit, config))
+    boxes, chosen = cutter.digits_of(confidences, confident_digits(confidences, not_a_digit, config), result.kept)
     if not chosen:
         return result
     chosen_probabilities = digit_probabilities[chosen].astype(np.float32)
@@ -184,8 +195,15 @@ def with_segments(
         confidences=chosen_probabilities.max(axis=1),
         probabilities=chosen_probabilities,
     )
+    detections, kept = result.detections, result.kept
+    if cutter.replaced:  # candidates read as one digit that were two touching ones: the two take its place
+        kept = kept.copy()
+        kept[cutter.replaced] = False
+        staying = np.ones(len(detections), bool)
+        staying[: result.kept.sum()] = kept[result.kept]  # a reading's first detections are its candidates'
+        detections = detections[staying]
     # After the candidates' own digits, in their order (`join_levels` puts all in reading order).
-    return replace(result, detections=Detections.merge([result.detections, cut]))
+    return replace(result, detections=Detections.merge([detections, cut]), kept=kept)
 
 
 def confident_digits(confidences: np.ndarray, not_a_digit: np.ndarray, config: Config) -> np.ndarray:
