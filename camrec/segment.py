@@ -69,9 +69,11 @@ LEANING_SURE = 0.995
 #   left end read as a 7). Without the valley gate, on seeds 1, 3 and 4, 6 single digits came apart (a 2
 #   into a 6 and a 2, a 0 into a 6 and a 7); their cuts crossed 0.78-1.56 of the mean column's ink, those
 #   of 62 of 71 true pairs at most 0.7.
-# - Measured before the valley gate: from 1.0, numbers 0.916 / 0.912, but a moderate digit came apart, and
-#   twice the candidates are cut; at 0.99, hard lost a digit and read 2 more false ones; two cuts, 0.914 /
-#   0.911 against one cut's 0.912 / 0.909, at four crops a candidate rather than two.
+# - From 1.0: seeds 1 and 3, numbers 0.904 / 0.908, every other group the same, but every frame of the
+#   throughput clip has a candidate that wide (half of them one 1.1 wide): 0.2 ms (3 %) more per frame.
+#   From 0.9: 0.904 / 0.910, but a hard photo's digit came apart.
+# - Before the valley gate: at 0.99, hard lost a digit and read 2 more false ones; two cuts, 0.914 / 0.911
+#   against one cut's 0.912 / 0.909, at four crops a candidate rather than two.
 PAIR_FROM = 1.1
 PAIR_MIDDLE = (0.25, 0.75)
 PAIR_SURE = 0.999
