@@ -458,13 +458,14 @@ def test_a_leaning_cut_separates_digits_whose_join_leans():
         assert (np.unique(places) == np.arange(places.max() + 1)).all()
 
 
-def two_touching_blobs() -> tuple[np.ndarray, Found]:
-    """A frame whose one candidate is two blobs joined by a thin stroke, 44 px wide and 40 tall, and its
-    detection (at full resolution)."""
+def two_touching_rings(right_height: int = 40) -> tuple[np.ndarray, Found]:
+    """A frame whose one candidate is two rings of ink (two 0s, 20 px wide) joined by a thin stroke, 44 px
+    wide and 40 tall, the right one `right_height` tall; and its detection (at full resolution)."""
     gray = np.full((70, 80), 230, np.uint8)
-    gray[15:55, 10:30] = 40
-    gray[15:55, 34:54] = 40
-    gray[34:36, 30:34] = 40  # the join
+    for left, bottom in ((10, 55), (34, 15 + right_height)):
+        gray[15:bottom, left : left + 20] = 40
+        gray[19 : bottom - 4, left + 4 : left + 16] = 230  # 4 px strokes
+    gray[20:22, 30:34] = 40  # the join
     labels = (gray < 128).astype(np.uint16)
     box = np.array([[10, 15, 44, 40]], np.int32)
     return gray, Found(box, labels.astype(np.uint8) * 255, labels, [np.array([1])], 1.0, False)
@@ -473,7 +474,7 @@ def two_touching_blobs() -> tuple[np.ndarray, Found]:
 def test_a_candidate_about_as_wide_as_tall_in_doubt_is_cut_only_into_two_sure_digits():
     from camrec.segment import SURE, Cutter
 
-    gray, found = two_touching_blobs()
+    gray, found = two_touching_rings()
     not_kept = np.zeros(1, bool)
     cutter = Cutter(gray, found, not_kept, np.array([0.6], np.float32))
     spans = cutter.spans[0]
@@ -494,19 +495,6 @@ def test_a_candidate_about_as_wide_as_tall_in_doubt_is_cut_only_into_two_sure_di
     assert len(Cutter(gray, found, not_kept, np.array([0.0], np.float32)).crops) == 0
     narrow = dataclasses.replace(found, boxes=np.array([[10, 5, 44, 60]], np.int32))
     assert len(Cutter(gray, narrow, not_kept, np.array([0.6], np.float32)).crops) == 0
-
-
-def two_touching_rings(right_height: int = 40) -> tuple[np.ndarray, Found]:
-    """A frame whose one candidate is two rings of ink (two 0s, 20 px wide) joined by a thin stroke, 44 px
-    wide and 40 tall, the right one `right_height` tall; and its detection (at full resolution)."""
-    gray = np.full((70, 80), 230, np.uint8)
-    for left, bottom in ((10, 55), (34, 15 + right_height)):
-        gray[15:bottom, left : left + 20] = 40
-        gray[19 : bottom - 4, left + 4 : left + 16] = 230  # 4 px strokes
-    gray[20:22, 30:34] = 40  # the join
-    labels = (gray < 128).astype(np.uint16)
-    box = np.array([[10, 15, 44, 40]], np.int32)
-    return gray, Found(box, labels.astype(np.uint8) * 255, labels, [np.array([1])], 1.0, False)
 
 
 def test_a_candidate_read_as_one_digit_but_wide_enough_for_two_gives_way_to_two_sure_digits():
