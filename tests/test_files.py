@@ -164,9 +164,10 @@ def test_image_reads_mnists_own_white_on_black_pngs(pool, tmp_path):
     assert [json.loads(line)["detections"] for line in dark.stdout.splitlines()] == [[]] * 6
 
 
-@pytest.mark.parametrize("depth", [np.uint8, np.uint16])
-def test_image_reads_a_digit_drawn_on_a_transparent_sheet(pool, tmp_path, depth):
-    """A drawing app's PNG: black strokes on a transparent sheet whose hidden colour is black too."""
+@pytest.mark.parametrize("suffix, depth", [(".png", np.uint8), (".png", np.uint16), (".heic", np.uint8)])
+def test_image_reads_a_digit_drawn_on_a_transparent_sheet(pool, tmp_path, suffix, depth):
+    """A drawing app's PNG (or an iPhone's HEIC): black strokes on a transparent sheet whose hidden colour
+    is black too."""
     from camrec.synth import make_digit_image
 
     scene = make_digit_image(6300, pool, "drawn")
@@ -174,8 +175,14 @@ def test_image_reads_a_digit_drawn_on_a_transparent_sheet(pool, tmp_path, depth)
     scale = np.iinfo(depth).max // 255
     rgba = np.zeros((*strokes.shape, 4), depth)
     rgba[:, :, 3] = strokes.astype(depth) * scale
-    cv2.imwrite(str(tmp_path / "drawn.png"), rgba)
-    result = run_camrec("image", str(tmp_path / "drawn.png"), "--json", "-")
+    path = tmp_path / f"drawn{suffix}"
+    if suffix == ".heic":
+        import pillow_heif
+
+        pillow_heif.from_bytes("RGBA", rgba.shape[1::-1], rgba.tobytes()).save(path, quality=95)
+    else:
+        cv2.imwrite(str(path), rgba)
+    result = run_camrec("image", str(path), "--json", "-")
     assert result.returncode == 0, result.stderr
     assert [d["digit"] for d in json.loads(result.stdout)["detections"]] == scene.digits.tolist()
 

@@ -118,14 +118,15 @@ def check_heif(path: Path) -> None:
 
 
 def read_heif(path: Path) -> np.ndarray:
-    """A HEIC/HEIF photo as BGR uint8, upright: libheif applies the rotation and mirroring the phone stored."""
+    """A HEIC/HEIF photo as BGR uint8, upright (libheif applies the rotation and mirroring the phone stored),
+    transparent pixels white."""
     try:
         photo = pillow_heif_for(path).open_heif(str(path), convert_hdr_to_8bit=True, bgr_mode=True)
         image = np.asarray(photo)
     except (ValueError, RuntimeError, OSError):  # libheif's errors for a damaged, truncated or missing file
         raise SourceError(str(path), "cannot decode this image (corrupt or unsupported)") from None
-    if image.ndim == 3 and image.shape[2] == 4:  # a photo with an alpha channel
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+    if image.ndim == 3 and image.shape[2] == 4:  # with an alpha channel: transparent is white, as for a PNG
+        image = on_white(cv2.cvtColor(image, cv2.COLOR_BGRA2BGR), image)
     return np.ascontiguousarray(image)
 
 
