@@ -91,10 +91,10 @@ def places_across(height: int, width: int, slant: float) -> np.ndarray:
 
 
 def cut_positions(profile: np.ndarray, height: int) -> np.ndarray:
-    """Places (int) where a cut may go: local minima of the ink profile across the box (ink per place),
-    lowest first, at least a narrowest digit's width (for `height`) from the ends and from one another."""
+    """Places (int) where a cut may go: local minima of the (`smoothed`) ink profile across the box (ink per
+    place), lowest first, at least a narrowest digit's width (for `height`) from the ends and from one
+    another."""
     width = len(profile)
-    profile = smoothed(profile)
     inner = np.arange(1, width - 1)
     minima = inner[(profile[inner] <= profile[inner - 1]) & (profile[inner] <= profile[inner + 1])]
     margin = NARROWEST * height
@@ -216,9 +216,9 @@ class Cutter:
         places = places_across(height, width, self.slant)
         extent = int(places.max()) + 1
         profile = np.bincount(places.ravel(), weights=ink.ravel(), minlength=extent)
-        cuts = cut_positions(profile, height)
+        smooth = smoothed(profile)
+        cuts = cut_positions(smooth, height)
         if self.replaces[run] >= 0:  # a pair: one cut, at the deepest valley in its middle, if deep enough
-            smooth = smoothed(profile)
             middle = cuts[(cuts >= PAIR_MIDDLE[0] * extent) & (cuts <= PAIR_MIDDLE[1] * extent)]
             middle = middle[smooth[middle] <= PAIR_VALLEY * profile.mean()]
             cuts = middle[np.argsort(smooth[middle], kind="stable")[:1]]

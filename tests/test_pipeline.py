@@ -424,13 +424,13 @@ def reading(boxes: list, digits: list, level: int):
 
 
 def test_cuts_go_where_the_least_ink_runs_and_the_best_all_digit_cutting_wins():
-    from camrec.segment import best_cutting, cut_positions, spans_of
+    from camrec.segment import best_cutting, cut_positions, smoothed, spans_of
 
     ink = np.zeros((40, 100), np.float32)
     ink[5:35, 10:45] = 1.0
     ink[5:35, 55:90] = 1.0
     ink[18:20, 45:55] = 1.0  # a thin stroke joins the two
-    cuts = cut_positions(ink.sum(axis=0), 40)
+    cuts = cut_positions(smoothed(ink.sum(axis=0)), 40)
     assert any(45 <= c < 55 for c in cuts)
     spans = spans_of(100, 40, cuts)
     assert (0, 100) not in spans  # the whole box is no cutting
