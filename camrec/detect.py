@@ -467,7 +467,7 @@ def merge_pieces(stats: np.ndarray, candidates: np.ndarray, pieces: np.ndarray, 
     """
     # Shorter candidates may join only when too wide to be a digit themselves (a 5's bar, a 7's top).
     bars = candidates[stats[candidates, cv2.CC_STAT_WIDTH] > max_aspect * stats[candidates, cv2.CC_STAT_HEIGHT]]
-    parts = np.union1d(pieces, bars)
+    parts = np.sort(np.concatenate([pieces, bars]))  # no piece is a candidate (np.union1d: 10x as slow)
     leaders = candidates[np.argsort(-stats[candidates, cv2.CC_STAT_HEIGHT], kind="stable")]  # tallest first
     # Every (leader, part) pair at once; the loop below only hands each part to the first taker.
     px, py, pw, ph = (stats[parts, i].astype(np.int64)[None, :] for i in range(4))

@@ -16,7 +16,7 @@ from camrec.classifier import Classifier, resolve_model_path
 from camrec.config import Config
 from camrec.detect import Found, ink_readings, looks_light_on_dark, reading_order
 from camrec.detections import Detections, inside_share, iou_matrix
-from camrec.normalize import normalize_crops
+from camrec.normalize import cut_inks, fit_crops
 from camrec.segment import SLANT, Cutter
 
 
@@ -64,9 +64,10 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         # MNIST's own digits are white on black, and so are the PNG sets people make from them.
         detect = replace(detect, ink="auto")
     readings = ink_readings(gray, detect)
-    crops = [normalize_crops(gray, found) for found in readings]
+    inks = [cut_inks(gray, found, found.boxes, found.members) for found in readings]
+    crops = [fit_crops(ink) for ink in inks]
     # Candidates wide enough to be two touching digits read as one: their halves ride in the same batch.
-    pairs = [Cutter.pairs(gray, found) for found in readings] if detect.touching else []
+    pairs = [Cutter.pairs(found, ink) for found, ink in zip(readings, inks)] if detect.touching else []
     batches = crops + [cutter.crops for cutter in pairs]
     # One classifier call for the whole frame, even when it is read both ways.
     digit_probabilities, not_a_digit = classifier.predict(np.concatenate(batches))

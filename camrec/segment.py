@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from camrec.detect import Found
-from camrec.normalize import INK_FLOOR, MNIST_SIZE, cut_ink, fit_mnist
+from camrec.normalize import INK_FLOOR, MNIST_SIZE, cut_inks, fit_mnist
 
 MAX_CUTS = 8  # cuts tried per box: a number of up to five digits needs four
 # A candidate at least this wide for its height that does not read as one digit is cut too (two touching
@@ -153,40 +153,29 @@ class Cutter:
         wide = (aspect >= CUT_FROM) & ~kept
         doubtful = (aspect >= DOUBT_FROM) & ~wide & ~kept & (confidences > DOUBT_FLOOR)
         candidates = np.flatnonzero(wide | doubtful)
-        self.take(
-            gray,
-            found,
-            [*found.boxes[candidates], *found.runs],
-            [*(found.members[i] for i in candidates), *found.run_members],
-            [*doubtful[candidates].tolist(), *[False] * len(found.runs)],
-        )
+        boxes = [*found.boxes[candidates], *found.runs]
+        inks = cut_inks(gray, found, boxes, [*(found.members[i] for i in candidates), *found.run_members])
+        self.take(boxes, inks, [*doubtful[candidates].tolist(), *[False] * len(found.runs)])
 
     @classmethod
-    def pairs(cls, gray: np.ndarray, found: Found) -> Cutter:
+    def pairs(cls, found: Found, inks: list[np.ndarray]) -> Cutter:
         """The candidates wide enough to be two touching digits (PAIR_FROM), cut in two (`digits_of` then
-        needs to know which of them read as one digit). Made before the frame's crops are classified, so
-        that their segments ride in the same batch: a frame pays no second classifier call for them."""
+        needs to know which of them read as one digit), from the ink the frame's crops were made of (`inks`,
+        per found.boxes). Made before the frame's crops are classified, so that their segments ride in the
+        same batch: a frame pays no second classifier call for them."""
         pairs = np.flatnonzero(found.boxes[:, 2] >= PAIR_FROM * np.maximum(found.boxes[:, 3], 1))
         cutter = cls.__new__(cls)
-        members = [found.members[i] for i in pairs]
-        cutter.take(gray, found, list(found.boxes[pairs]), members, [True] * len(pairs), pairs.tolist())
+        cutter.take(list(found.boxes[pairs]), [inks[i] for i in pairs], [True] * len(pairs), pairs.tolist())
         return cutter
 
     def take(
-        self,
-        gray: np.ndarray,
-        found: Found,
-        boxes: list[np.ndarray],
-        members: list[np.ndarray],
-        in_two: list[bool],
-        replaces: list[int] | None = None,
+        self, boxes: list[np.ndarray], inks: list[np.ndarray], in_two: list[bool], replaces: list[int] | None = None
     ) -> None:
-        """Cut these runs (boxes in frame pixels, their components): each into digits, or (`in_two`) into two
-        sure digits; with `replaces`, a pair candidate's index in found.boxes per run, into two digits that
-        take its place."""
-        self.run_boxes, self.in_two = boxes, in_two
+        """Cut these runs (boxes in frame pixels, their ink from `cut_inks`): each into digits, or (`in_two`)
+        into two sure digits; with `replaces`, a pair candidate's index in found.boxes per run, into two
+        digits that take its place."""
+        self.run_boxes, self.inks, self.in_two = boxes, inks, in_two
         self.replaces = replaces or [-1] * len(boxes)
-        self.inks = [cut_ink(gray, box, parts, found) for box, parts in zip(boxes, members)]
         self.cut(list(range(len(boxes))), 0.0)
 
     def leaning(self, slant: float) -> Cutter:

@@ -16,7 +16,7 @@ import camrec
 from benchmarks.scoring import Tally, iou_matrix, score_frame
 from camrec.config import load_config
 from camrec.detect import Found, find_digit_boxes, label_components, reading_order
-from camrec.normalize import fit_mnist, normalize_crops
+from camrec.normalize import cut_inks, fit_mnist, normalize_crops
 from camrec.pipeline import load_recognizer, to_gray
 from camrec.synth import HELD_OUT_DISTRACTORS, make_scene
 from tests.scenes import mnist_test_pool
@@ -60,6 +60,28 @@ def test_detector_crops_classify_like_mnist(pool, recognizer):
                 right += int(digits[i] == scene.digits[j])
     assert total > 900
     assert right / total >= 0.99
+
+
+@pytest.mark.parametrize("kind", ["camera", "close-up"])
+def test_each_crop_is_cut_as_if_alone_though_all_share_one_sheet(pool, recognizer, kind):
+    """`cut_inks` lays a frame's crops out side by side: no crop's mask, filled outline or rim may reach
+    into a neighbour's, at full resolution (camera) or at another working scale (the close-up's canvas)."""
+    from camrec.detect import ink_readings
+    from camrec.synth import make_close_up
+
+    detect = dataclasses.replace(recognizer.config.detect, close_up=kind == "close-up")
+    compared = 0
+    for seed in range(6):
+        scene = make_scene(950 + seed, pool, "moderate") if kind == "camera" else make_close_up(950 + seed, pool)
+        gray = to_gray(scene.image)
+        found = ink_readings(gray, detect)[0 if kind == "camera" else -1]
+        assert (found.scale == 1.0) == (kind == "camera")
+        together = cut_inks(gray, found, found.boxes, found.members)
+        for box, members, ink in zip(found.boxes, found.members, together):
+            (alone,) = cut_inks(gray, found, box[None], [members])
+            assert ink.shape == (box[3], box[2]) and np.array_equal(ink, alone)
+            compared += 1
+    assert compared >= (30 if kind == "camera" else 6)
 
 
 def test_holes_are_not_digits(recognizer):
@@ -502,7 +524,7 @@ def test_a_candidate_read_as_one_digit_but_wide_enough_for_two_gives_way_to_two_
 
     gray, found = two_touching_rings()
     assert PAIR_FROM * 40 <= 44  # the candidate is as wide as two digits can be
-    pairs = Cutter.pairs(gray, found)  # before classification: its crops ride in the frame's batch
+    pairs = Cutter.pairs(found, cut_inks(gray, found, found.boxes, found.members))  # rides in the frame's batch
     ((left, cut), (cut_again, right)), *others = pairs.spans
     assert not others and left == 0 and right == 44 and 20 <= cut == cut_again < 24  # one cut, through the join
     sure, confident, read_as_one = np.full(2, PAIR_SURE, np.float32), np.ones(2, bool), np.ones(1, bool)
@@ -515,7 +537,8 @@ def test_a_candidate_read_as_one_digit_but_wide_enough_for_two_gives_way_to_two_
     assert pairs.digits_of(sure, confident, np.zeros(1, bool))[1] == [] and pairs.replaced == []
     assert pairs.digits_of(sure - 0.01, confident, read_as_one)[1] == [] and pairs.replaced == []
     # A piece much shorter than the candidate is a part of one digit (a wide 7's bar), not a digit.
-    pairs = Cutter.pairs(*two_touching_rings(right_height=15))
+    gray, found = two_touching_rings(right_height=15)
+    pairs = Cutter.pairs(found, cut_inks(gray, found, found.boxes, found.members))
     assert len(pairs.crops) == 2 and pairs.digits_of(sure, confident, read_as_one)[1] == []
 
 
