@@ -121,7 +121,7 @@ def cut_inks(gray: np.ndarray, found, boxes, members: list[np.ndarray]) -> list[
     peak = paper - (counts > 0).argmax(axis=1)
     ink = np.zeros(on_paper.shape, np.float32)
     levels = (paper - 0.2 * peak).astype(np.float32)  # peak 0: nothing is darker than the paper, no ink
-    for place, level in zip(on_paper.places(), levels):
+    for place, level in zip(on_paper.places, levels):
         np.subtract(level, grey[place], out=ink[place], dtype=np.float32)
     np.maximum(ink, 0, out=ink)
     on_masks, masks = digit_masks(found, boxes, members, on_paper)
@@ -146,7 +146,7 @@ def digit_masks(found, boxes: np.ndarray, members: list[np.ndarray], sheet: Shee
     working = np.stack([x0, y0, x1 - x0, y1 - y0], axis=1)
     on_sheet = sheet if np.array_equal(working, boxes) else Sheet(working)
     own = np.zeros(on_sheet.shape, bool)
-    for place, (x, y, w, h), parts in zip(on_sheet.places(), working.tolist(), members):
+    for place, (x, y, w, h), parts in zip(on_sheet.places, working.tolist(), members):
         labels = found.labels[y : y + h, x : x + w]
         np.equal(labels, int(parts[0]), out=own[place])  # a Python int: no cast of the labels to int64
         for part in parts[1:].tolist():
@@ -172,31 +172,29 @@ class Sheet:
             int((self.at[:, 1] + boxes[:, 3]).max()) + GAP,
             int((self.at[:, 0] + boxes[:, 2]).max()) + GAP,
         )
-
-    def places(self) -> list[tuple[slice, slice]]:
-        """Where each box lies on the sheet, as (rows, cols) slices."""
-        return [
+        # Where each box lies on the sheet, as (rows, cols) slices.
+        self.places = [
             (slice(top, top + h), slice(left, left + w))
-            for (left, top), (_, _, w, h) in zip(self.at.tolist(), self.boxes.tolist())
+            for (left, top), (_, _, w, h) in zip(self.at.tolist(), boxes.tolist())
         ]
 
     def paste(self, image: np.ndarray, blank: int) -> np.ndarray:
         """The boxes' pixels of `image` on a sheet of `blank`."""
         sheet = np.full(self.shape, blank, image.dtype)
-        for place, (x, y, w, h) in zip(self.places(), self.boxes.tolist()):
+        for place, (x, y, w, h) in zip(self.places, self.boxes.tolist()):
             sheet[place] = image[y : y + h, x : x + w]
         return sheet
 
     def numbers(self) -> np.ndarray:
         """(rows, cols) int32: which box each pixel of the sheet shows, counting from 1; 0 in the margins."""
         numbers = np.zeros(self.shape, np.int32)
-        for number, place in enumerate(self.places(), start=1):
+        for number, place in enumerate(self.places, start=1):
             numbers[place] = number
         return numbers
 
     def crops(self, sheet: np.ndarray) -> list[np.ndarray]:
         """Each box's part of a sheet (views)."""
-        return [sheet[place] for place in self.places()]
+        return [sheet[place] for place in self.places]
 
 
 def shelves(widths: np.ndarray, heights: np.ndarray) -> np.ndarray:
