@@ -8,6 +8,7 @@ digit merged (a 5 with a detached bar), then gates on size, aspect and ink.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -501,7 +502,7 @@ def reading_order(boxes: np.ndarray) -> np.ndarray:
     if len(boxes) == 0:
         return np.zeros(0, np.int64)
     centres = boxes[:, 1] + boxes[:, 3] / 2
-    line_gap = 0.5 * float(np.median(boxes[:, 3]))
+    line_gap = 0.5 * float(statistics.median(boxes[:, 3].tolist()))  # np.median: 15x as slow on a few boxes
     order = np.argsort(centres, kind="stable")
     # A box starts a new line when its centre is more than line_gap below the mean centre of the current one.
     line, lines, total, count = -1, [], 0.0, 0
