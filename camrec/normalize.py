@@ -167,15 +167,12 @@ class Sheet:
     def __init__(self, boxes: np.ndarray) -> None:
         """boxes: (N, 4) int x, y, w, h in the image that `paste` will cut them from."""
         self.boxes = boxes
-        self.at = shelves(boxes[:, 2], boxes[:, 3])
-        self.shape = (
-            int((self.at[:, 1] + boxes[:, 3]).max()) + GAP,
-            int((self.at[:, 0] + boxes[:, 2]).max()) + GAP,
-        )
+        at = shelves(boxes[:, 2], boxes[:, 3])
+        self.shape = (int((at[:, 1] + boxes[:, 3]).max()) + GAP, int((at[:, 0] + boxes[:, 2]).max()) + GAP)
         # Where each box lies on the sheet, as (rows, cols) slices.
         self.places = [
             (slice(top, top + h), slice(left, left + w))
-            for (left, top), (_, _, w, h) in zip(self.at.tolist(), boxes.tolist())
+            for (left, top), (_, _, w, h) in zip(at.tolist(), boxes.tolist())
         ]
 
     def paste(self, image: np.ndarray, blank: int) -> np.ndarray:
