@@ -109,17 +109,19 @@ def ink_readings(gray: np.ndarray, cfg: DetectConfig) -> list[Found]:
     own gates: a digit held close to a camera, an image of one digit drawn or cropped to fill it.
     """
     polarities = {"dark": [False], "light": [True], "auto": [False, True]}[cfg.ink]
-    readings = []
+    widths = []
     for level in range(cfg.levels):
         width = min(cfg.work_width * 2**level, gray.shape[1])
-        if level and width <= cfg.work_width * 2 ** (level - 1):
+        if level and width <= widths[-1]:
             break  # the last level already read the frame at full resolution
-        scale = min(1.0, width / gray.shape[1])
-        small = gray if scale == 1.0 else cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        widths.append(width)
+    images = shrunk(gray, widths)
+    readings = []
+    for level, (width, small) in enumerate(zip(widths, images)):
         gates = level_config(cfg, level, width)
-        readings += [find_in(small, gray.shape, scale, gates, light_ink, level) for light_ink in polarities]
+        readings += [find_in(small, gray.shape, width_scale(gray, width), gates, ink, level) for ink in polarities]
     if cfg.close_up or (cfg.close_up_when_big and may_show_a_digit_held_close(readings, gray.shape[0])):
-        canvas, scale, offset = close_up_view(gray, round(CLOSE_UP_CANVAS * cfg.work_width))
+        canvas, scale, offset = close_up_view(gray, round(CLOSE_UP_CANVAS * cfg.work_width), images[0])
         gates = replace(
             cfg,
             min_height=CLOSE_UP_FLOOR / CLOSE_UP,
@@ -139,15 +141,51 @@ def may_show_a_digit_held_close(readings: list[Found], height: int) -> bool:
     return len(heights) < FEW_BOXES or int(heights.max()) >= CLOSE_UP_FLOOR * height
 
 
-def close_up_view(gray: np.ndarray, width: int) -> tuple[np.ndarray, float, tuple[int, int]]:
+def width_scale(gray: np.ndarray, width: int) -> float:
+    """The scale (working / frame) at which the frame is `width` wide, never enlarged."""
+    return min(1.0, width / gray.shape[1])
+
+
+def shrunk(gray: np.ndarray, widths: list[int]) -> list[np.ndarray]:
+    """The frame at each of these widths (rising), shrunk by averaging (INTER_AREA), never enlarged.
+
+    A level whose next wider one is a whole number of its pixels across and down (twice, for a photo's
+    1280 and 640) is averaged from that one rather than from the frame: the average of averages is the
+    same but for rounding (a grey level), and from a 12-megapixel photo each level costs 12 to 16 ms,
+    from an image twice as wide 0.1 ms.
+    """
+    images: list[np.ndarray] = []
+    source = gray
+    for width in reversed(widths):
+        scale = width_scale(gray, width)
+        size = (round(gray.shape[1] * scale), round(gray.shape[0] * scale))  # as `cv2.resize(fx=scale)` sizes it
+        if scale < 1.0:
+            source = cv2.resize(source if divides(source, size) else gray, size, interpolation=cv2.INTER_AREA)
+        images.append(source)
+    return images[::-1]
+
+
+def divides(image: np.ndarray, size: tuple[int, int]) -> bool:
+    """Whether `image` is a whole number of pixels across and down for each pixel of `size` (width, height)."""
+    return image.shape[1] % size[0] == 0 and image.shape[0] % size[1] == 0
+
+
+def close_up_view(
+    gray: np.ndarray, width: int, smaller: np.ndarray | None = None
+) -> tuple[np.ndarray, float, tuple[int, int]]:
     """The frame at a third of its size in the middle of a `width`-wide canvas (or as tall, for a portrait
     frame) of the frame's own paper (its border's median grey); the scale (canvas / frame) and where the
-    frame's top-left corner lies on the canvas."""
+    frame's top-left corner lies on the canvas. `smaller`: the frame already shrunk (`shrunk`), to average
+    from when it divides (`divides`) the close-up's size, as a photo's 640-px level does (for a 12-megapixel
+    photo, 28 ms less)."""
     height_px, width_px = gray.shape[:2]
     scale = width / (CLOSE_UP * max(height_px, width_px))
     size = (max(1, round(width_px * scale)), max(1, round(height_px * scale)))
-    # Shrinking averages; enlarging a small image (a 28x28 digit) wants interpolation instead.
-    small = cv2.resize(gray, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    if scale < 1:
+        source = smaller if smaller is not None and divides(smaller, size) else gray
+        small = cv2.resize(source, size, interpolation=cv2.INTER_AREA)
+    else:  # enlarging a small image (a 28x28 digit) wants interpolation instead
+        small = cv2.resize(gray, size, interpolation=cv2.INTER_CUBIC)
     x, y = size[0] * (CLOSE_UP - 1) // 2, size[1] * (CLOSE_UP - 1) // 2
     canvas = cv2.copyMakeBorder(small, y, y, x, x, cv2.BORDER_CONSTANT, value=border_grey(gray))
     return canvas, scale, (x, y)

@@ -89,7 +89,7 @@ def test_directory_lookup_order(monkeypatch, tmp_path):
     assert str(resolve_data_dir(None, "cfg")) == "cfg"
 
 
-@pytest.mark.parametrize("script", ["accuracy.py", "throughput.py", "make_demo.py"])
+@pytest.mark.parametrize("script", ["accuracy.py", "throughput.py", "stills.py", "make_demo.py"])
 def test_a_benchmark_without_mnist_says_so_in_one_line(script, tmp_path):
     env = {key: value for key, value in os.environ.items() if key not in ("CAMREC_MNIST_DIR", "CAMREC_CONFIG")}
     result = subprocess.run(

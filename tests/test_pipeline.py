@@ -319,6 +319,30 @@ def test_frames_no_wider_than_the_work_width_are_read_at_one_level(pool):
     assert [(found.level, found.scale) for found in readings] == [(0, 0.64), (0, 0.64), (1, 1.0), (1, 1.0)]
 
 
+@pytest.mark.parametrize("shape", [(3024, 4032), (3508, 2480), (1081, 1921)])
+def test_a_level_averaged_from_the_next_wider_one_is_as_if_from_the_frame(pool, shape):
+    """A photo's levels (and its close-up) are averaged from the next wider level where that one is a whole
+    number of their pixels across and down: the same sizes as from the frame, and the same greys but for
+    rounding. An A4 scan's levels (1811 rows, then 905) are averaged from the frame itself."""
+    from camrec.detect import close_up_view, divides, shrunk
+
+    gray = cv2.resize(to_gray(make_scene(5200, pool, "hard").image), shape[::-1], interpolation=cv2.INTER_CUBIC)
+    images = shrunk(gray, [640, 1280, 2560])
+    averaged_twice = []
+    for image, wider, width in zip(images, [*images[1:], gray], [640, 1280, 2560]):
+        scale = min(1.0, width / gray.shape[1])
+        assert image.shape == (round(gray.shape[0] * scale), round(gray.shape[1] * scale))
+        direct = cv2.resize(gray, image.shape[::-1], interpolation=cv2.INTER_AREA) if scale < 1 else gray
+        averaged_twice.append(scale < 1 and wider is not gray and divides(wider, image.shape[::-1]))
+        assert np.abs(image.astype(int) - direct).max() <= (1 if averaged_twice[-1] else 0)
+    assert (
+        averaged_twice == {4032: [True, True, False], 2480: [False, False, False], 1921: [True, False, False]}[shape[1]]
+    )
+    from_level, from_frame = close_up_view(gray, 480, images[0]), close_up_view(gray, 480)
+    assert from_level[1:] == from_frame[1:] and from_level[0].shape == from_frame[0].shape
+    assert np.abs(from_level[0].astype(int) - from_frame[0]).max() <= 1
+
+
 @pytest.mark.parametrize(("style", "floor"), [("mnist", 0.85), ("drawn", 0.9), ("cropped", 0.9)])
 def test_an_image_of_one_digit_is_read(pool, style, floor):
     """What people feed a digit recogniser first: one digit filling a small image. The frame's own gates
