@@ -158,7 +158,8 @@ def shrunk(gray: np.ndarray, widths: list[int]) -> list[np.ndarray]:
     source = gray
     for width in reversed(widths):
         scale = width_scale(gray, width)
-        size = (round(gray.shape[1] * scale), round(gray.shape[0] * scale))  # as `cv2.resize(fx=scale)` sizes it
+        # As `cv2.resize(fx=scale)` sizes it, but never 0 pixels (a strip 2 px tall and 2,600 wide).
+        size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
         if scale < 1.0:
             source = cv2.resize(source if divides(source, size) else gray, size, interpolation=cv2.INTER_AREA)
         images.append(source)

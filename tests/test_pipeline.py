@@ -448,7 +448,7 @@ def test_a_close_up_box_at_the_frame_edge_is_a_cut_digit():
     assert inside.tolist() == [False, True, False]
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (1, 1000), (2000, 3), (3, 3, 3)])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 1000), (2, 2600), (1, 9000), (2000, 3), (3, 3, 3)])
 def test_images_a_few_pixels_across_read_as_no_digits(shape):
     assert len(camrec.recognize(np.full(shape, 255, np.uint8))) == 0
     assert len(load_recognizer(load_config())(np.zeros(shape, np.uint8)).detections) == 0
