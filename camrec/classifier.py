@@ -7,16 +7,15 @@ which costs seconds of `import tensorflow`. Either way `predict` takes the whole
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from camrec.cores import beside, two_cores
 from camrec.errors import ModelError
+from camrec.native import stderr_captured
 from camrec.normalize import MNIST_SIZE
 
 log = logging.getLogger(__name__)
@@ -136,7 +135,7 @@ def _check_keras_file(path: Path) -> None:
 
 
 def _load_keras(path: Path):
-    with _native_stderr_silenced(not log.isEnabledFor(logging.DEBUG)):
+    with stderr_captured():  # TensorFlow's C++ logging, written before any Python setting can stop it
         import keras
 
     try:
@@ -152,19 +151,3 @@ def _check_shapes(path: Path, input_shape: list, classes: int) -> None:
         raise ModelError(
             str(path), f"expects input {list(input_shape)} and {classes} classes, not 28x28x1 and 10 or 11"
         )
-
-
-@contextlib.contextmanager
-def _native_stderr_silenced(silence: bool) -> Iterator[None]:
-    """TensorFlow's C++ logging writes to fd 2 before any Python setting can stop it; hide that chatter."""
-    if not silence:
-        yield
-        return
-    saved = os.dup(2)
-    with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)

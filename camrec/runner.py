@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from camrec.errors import SourceLost
+from camrec.errors import CamrecError
 from camrec.pipeline import FrameResult
 from camrec.sources import Frame, Source
 
@@ -84,14 +84,16 @@ def processed(frames: Iterable[Frame], process: Process, workers: int) -> Iterat
         return
     with ThreadPoolExecutor(workers, thread_name_prefix="process") as pool, opencv_threads(1):
         pending: deque = deque()
-        lost: SourceLost | None = None
+        lost: CamrecError | None = None
         try:
             for frame in frames:
                 pending.append((frame, pool.submit(process, frame.image)))
                 if len(pending) > workers:
                     done, future = pending.popleft()
                     yield done, future.result()
-        except SourceLost as exc:  # the frames already read still count: finish them first
+        # A source lost mid-run, or an image of a set that does not decode: the frames already read still
+        # count, as they would have one frame at a time. Finish them first.
+        except CamrecError as exc:
             lost = exc
         while pending:
             done, future = pending.popleft()

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -239,6 +240,27 @@ def test_a_damaged_heic_is_one_line_exit_2(pool, tmp_path):
     assert_one_error_line(run_camrec("image", str(tmp_path / "cut.heic")), 2, "cut.heic: cannot decode this image")
     (tmp_path / "notes.heic").write_text("not a picture\n")
     assert_one_error_line(run_camrec("image", str(tmp_path / "notes.heic")), 2, "notes.heic: not a HEIC/HEIF image")
+
+
+def test_a_jpeg_or_png_cut_short_is_one_line_exit_2_and_the_images_before_it_count(pool, tmp_path):
+    """libjpeg decodes a JPEG cut short with its missing part grey, and says so only on stderr; libpng
+    prints its own error there too. Neither line may show, and the JPEG is no half-read photo with 0 digits.
+    In a set, the images read before the bad one keep their results (two are processed at a time)."""
+    from camrec.synth import make_scene
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("a.jpg", "b.png", "whole.jpg"):
+        cv2.imwrite(str(photos / name), make_scene(603, pool, "moderate").image)
+    (photos / "c_cut.jpg").write_bytes((photos / "whole.jpg").read_bytes()[:3000])
+    (tmp_path / "cut.png").write_bytes((photos / "b.png").read_bytes()[:3000])
+    (photos / "whole.jpg").unlink()
+    assert_one_error_line(run_camrec("image", str(photos / "c_cut.jpg")), 2, "c_cut.jpg: cannot decode", "cut short")
+    assert_one_error_line(run_camrec("image", str(tmp_path / "cut.png")), 2, "cut.png: cannot decode this image")
+    out = tmp_path / "out.jsonl"
+    assert_one_error_line(run_camrec("image", str(photos), "--json", str(out)), 2, "c_cut.jpg: cannot decode")
+    assert [Path(record["source"]).name for record in read_jsonl(out)] == ["a.jpg", "b.png"]
+    assert all(len(record["detections"]) > 0 for record in read_jsonl(out))
 
 
 def test_heic_without_pillow_heif_says_what_to_install(tmp_path, monkeypatch):

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from camrec.errors import SourceError, SourceLost
+from camrec.native import stderr_captured
 from camrec.sources.base import Frame, Source, VideoInfo
 
 HEIF_SUFFIXES = {".heic", ".heif"}  # what iPhones and many Android phones save photos as; OpenCV cannot read them
@@ -78,11 +79,22 @@ def read_image(path: str | Path) -> np.ndarray:
         return read_heif(Path(path))
     if suffix == PDF_SUFFIX:
         return read_pdf_page(Path(path))
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    image = decoded(path, cv2.IMREAD_COLOR)
+    if suffix in ALPHA_SUFFIXES:
+        image = on_white(image, decoded(path, cv2.IMREAD_UNCHANGED))
+    return image
+
+
+def decoded(path: str | Path, flags: int) -> np.ndarray:
+    """`cv2.imread`, its decoder's own warnings kept off stderr. libjpeg decodes a JPEG cut short (a copy
+    that broke off) into an image whose missing part is flat grey, saying so only there: such a file is
+    as corrupt as one that does not decode at all."""
+    with stderr_captured() as said:
+        image = cv2.imread(str(path), flags)
     if image is None:
         raise SourceError(str(path), "cannot decode this image (corrupt or unsupported)")
-    if suffix in ALPHA_SUFFIXES:
-        image = on_white(image, cv2.imread(str(path), cv2.IMREAD_UNCHANGED))
+    if "Premature end of JPEG file" in said.text:
+        raise SourceError(str(path), "cannot decode this image (cut short: only part of it is there)")
     return image
 
 
