@@ -199,8 +199,10 @@ def border_grey(gray: np.ndarray) -> int:
 
 def looks_light_on_dark(gray: np.ndarray) -> bool:
     """A dark border (the paper) and a little bright content (the ink): a white-on-black MNIST digit."""
-    bright = float((gray > 160).mean())
-    return border_grey(gray) < 96 and 0.005 < bright < 0.4
+    if border_grey(gray) >= 96:
+        return False  # most images: light paper at the edge, and no need to count every pixel (48 MP: 24 ms)
+    bright = cv2.countNonZero(cv2.threshold(gray, 160, 255, cv2.THRESH_BINARY)[1]) / gray.size
+    return 0.005 < bright < 0.4
 
 
 def level_config(cfg: DetectConfig, level: int, width: int) -> DetectConfig:
