@@ -185,8 +185,13 @@ class VideoSink:
         self._writer = self._ffmpeg = None
 
 
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".heic", ".heif"}  # what cameras and phones save photos as
+PHOTO_QUALITY = 95  # JPEG quality of an annotated photo: its labels' edges stay crisp
+
+
 class ImageDirSink:
-    """Annotated images into a directory, one file per input image (per page of a PDF), named after it."""
+    """Annotated images into a directory, one file per input image (per page of a PDF), named after it:
+    `NAME_out.jpg` for a photo (JPEG, HEIC), `NAME_out.png` for anything else (a drawing, a scan, a PDF's page)."""
 
     def __init__(self, folder: str | Path, overwrite: bool = False) -> None:
         self.folder = self.path = Path(folder)
@@ -208,10 +213,12 @@ class ImageDirSink:
 
         source = Path(frame.source)
         page = f"_page{frame.index + 1}" if source.suffix.lower() == ".pdf" else ""  # a PDF's pages: one file each
-        target = self.folder / f"{source.stem}{page}_out.png"
+        # A photo's annotated copy is a JPEG too: as PNG, a 12-megapixel one takes 14 MB and 0.35 s to write.
+        photo = source.suffix.lower() in PHOTO_SUFFIXES
+        target = self.folder / f"{source.stem}{page}_out{'.jpg' if photo else '.png'}"
         if target.exists() and not self.overwrite:
             raise SinkError(str(target), "already exists", "use --overwrite to replace it")
-        if not cv2.imwrite(str(target), image):
+        if not cv2.imwrite(str(target), image, [cv2.IMWRITE_JPEG_QUALITY, PHOTO_QUALITY] if photo else []):
             raise SinkError(str(target), "cannot write image")
 
     def __exit__(self, *exc_info: object) -> None:

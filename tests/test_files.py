@@ -121,11 +121,13 @@ def test_a_big_phone_photo_with_exif_rotation(pool, tmp_path):
     exif[0x0112] = 6  # "rotate 90 degrees clockwise to view"
     path = tmp_path / "photo.jpg"
     Image.fromarray(cv2.cvtColor(sideways, cv2.COLOR_BGR2RGB)).save(path, quality=90, exif=exif)
-    result = run_camrec("image", str(path), "--json", "-")
+    result = run_camrec("image", str(path), "--json", "-", "--save", str(tmp_path / "annotated"))
     assert result.returncode == 0, result.stderr
     summary = result.stderr.splitlines()[-1]
     assert summary.startswith("camrec: 1 image, ")  # one image, not "1 frames"
-    assert summary.endswith("; wrote stdout")  # not "no output files": the JSON went to stdout
+    assert summary.endswith(f"; wrote stdout, {tmp_path / 'annotated'}")
+    # The annotated photo is a JPEG too, upright, at the photo's own size (a PNG would take 14 MB).
+    assert cv2.imread(str(tmp_path / "annotated" / "photo_out.jpg")).shape == (3000, 4000, 3)
     record = json.loads(result.stdout)
     boxes = np.array([d["box"] for d in record["detections"]], np.int32).reshape(-1, 4) * 640 // 4000
     digits = np.array([d["digit"] for d in record["detections"]], np.int64)
