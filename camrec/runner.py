@@ -84,7 +84,7 @@ def processed(frames: Iterable[Frame], process: Process, workers: int) -> Iterat
         return
     with ThreadPoolExecutor(workers, thread_name_prefix="process") as pool, opencv_threads(1):
         pending: deque = deque()
-        lost: CamrecError | None = None
+        ended: CamrecError | None = None
         try:
             for frame in frames:
                 pending.append((frame, pool.submit(process, frame.image)))
@@ -94,12 +94,12 @@ def processed(frames: Iterable[Frame], process: Process, workers: int) -> Iterat
         # A source lost mid-run, or an image of a set that does not decode: the frames already read still
         # count, as they would have one frame at a time. Finish them first.
         except CamrecError as exc:
-            lost = exc
+            ended = exc
         while pending:
             done, future = pending.popleft()
             yield done, future.result()
-        if lost is not None:
-            raise lost
+        if ended is not None:
+            raise ended
 
 
 @contextlib.contextmanager

@@ -98,13 +98,13 @@ def decoded(path: str | Path, flags: int) -> np.ndarray:
     return image
 
 
-def on_white(image: np.ndarray, raw: np.ndarray | None) -> np.ndarray:
+def on_white(image: np.ndarray, raw: np.ndarray) -> np.ndarray:
     """`image` (BGR uint8) laid over white where `raw`, the same file read as stored, is transparent.
 
     Drawing apps export a digit as dark strokes on a transparent sheet whose hidden colour is black; OpenCV
     drops the alpha channel and the sheet turns as black as the strokes.
     """
-    if raw is None or raw.ndim != 3 or raw.shape[2] != 4 or raw.shape[:2] != image.shape[:2]:
+    if raw.ndim != 3 or raw.shape[2] != 4 or raw.shape[:2] != image.shape[:2]:
         return image  # no alpha channel (or a rotated photo, which has none)
     alpha = raw[:, :, 3].astype(np.float32) / np.iinfo(raw.dtype).max if raw.dtype.kind == "u" else raw[:, :, 3]
     if alpha.min() >= 1:
