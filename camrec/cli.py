@@ -114,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="image files (PNG, JPEG, TIFF, WebP, HEIC, PDF, ...), directories or globs",
     )
-    image.add_argument("--save", metavar="DIR", help="directory for annotated images")
+    image.add_argument(
+        "--save", metavar="DIR", help="directory for annotated images (for one image, a file: annotated.png or .jpg)"
+    )
     image.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N images")
     image.set_defaults(handler=run_files, kind="image", stride=1)
 

@@ -9,10 +9,18 @@ from pathlib import Path
 
 from camrec.annotate import annotate
 from camrec.config import Config, for_stills
-from camrec.errors import SourceError
+from camrec.errors import SinkError, SourceError
 from camrec.pipeline import load_recognizer
 from camrec.runner import Summary, run
-from camrec.sinks import CsvSink, ImageDirSink, JsonlSink, VideoSink, written_paths
+from camrec.sinks import (
+    IMAGE_FILE_SUFFIXES,
+    CsvSink,
+    ImageDirSink,
+    ImageFileSink,
+    JsonlSink,
+    VideoSink,
+    written_paths,
+)
 from camrec.sources import Source, open_images, open_video
 from camrec.window import Viewer, check_display
 
@@ -72,10 +80,21 @@ def make_sinks(args: argparse.Namespace, sources: list[Source], overwrite: bool)
     if args.csv:
         sinks.append(CsvSink(args.csv, overwrite))
     if args.save and args.kind == "image":
-        sinks.append(ImageDirSink(args.save, overwrite))
+        sinks.append(image_sink(args.save, sources, overwrite))
     elif args.save:
         sinks.extend(video_sinks(args.save, sources, overwrite))
     return sinks
+
+
+def image_sink(target: str, sources: list[Source], overwrite: bool) -> ImageDirSink | ImageFileSink:
+    """`--save` for images: a directory of `NAME_out` files, or, named like an image (`annotated.png`), that
+    one file, when there is one image to save."""
+    if Path(target).suffix.lower() not in IMAGE_FILE_SUFFIXES:
+        return ImageDirSink(target, overwrite)
+    count = sum(source.info.frame_count for source in sources)
+    if count != 1:
+        raise SinkError(target, f"names one image file, and there are {count} images to save", "give a directory")
+    return ImageFileSink(target, overwrite)
 
 
 def video_sinks(target: str, sources: list[Source], overwrite: bool) -> list:

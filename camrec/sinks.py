@@ -187,6 +187,19 @@ class VideoSink:
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".heic", ".heif"}  # what cameras and phones save photos as
 PHOTO_QUALITY = 95  # JPEG quality of an annotated photo: its labels' edges stay crisp
+# `camrec image PAGE --save NAME` with one of these: NAME is the annotated image itself, not a directory.
+IMAGE_FILE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+def write_image(target: Path, image: Any, overwrite: bool) -> None:
+    """One annotated image; a JPEG at PHOTO_QUALITY."""
+    import cv2
+
+    if target.exists() and not overwrite:
+        raise SinkError(str(target), "already exists", "use --overwrite to replace it")
+    jpeg = target.suffix.lower() in (".jpg", ".jpeg")
+    if not cv2.imwrite(str(target), image, [cv2.IMWRITE_JPEG_QUALITY, PHOTO_QUALITY] if jpeg else []):
+        raise SinkError(str(target), "cannot write image")
 
 
 class ImageDirSink:
@@ -209,17 +222,33 @@ class ImageDirSink:
     def write(self, frame: Any, detections: Detections, image: Any = None) -> None:
         if image is None:
             return
-        import cv2
-
         source = Path(frame.source)
         page = f"_page{frame.index + 1}" if source.suffix.lower() == ".pdf" else ""  # a PDF's pages: one file each
         # A photo's annotated copy is a JPEG too: as PNG, a 12-megapixel one takes 14 MB and 0.35 s to write.
-        photo = source.suffix.lower() in PHOTO_SUFFIXES
-        target = self.folder / f"{source.stem}{page}_out{'.jpg' if photo else '.png'}"
-        if target.exists() and not self.overwrite:
-            raise SinkError(str(target), "already exists", "use --overwrite to replace it")
-        if not cv2.imwrite(str(target), image, [cv2.IMWRITE_JPEG_QUALITY, PHOTO_QUALITY] if photo else []):
-            raise SinkError(str(target), "cannot write image")
+        suffix = ".jpg" if source.suffix.lower() in PHOTO_SUFFIXES else ".png"
+        write_image(self.folder / f"{source.stem}{page}_out{suffix}", image, self.overwrite)
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+
+class ImageFileSink:
+    """The annotated image of `camrec image PAGE --save NAME.png` (or .jpg, ...): that file itself."""
+
+    def __init__(self, path: str | Path, overwrite: bool = False) -> None:
+        self.path = Path(path)
+        self.overwrite = overwrite
+
+    def check(self) -> None:
+        check_writable(self.path, self.overwrite)
+
+    def __enter__(self) -> ImageFileSink:
+        self.check()
+        return self
+
+    def write(self, frame: Any, detections: Detections, image: Any = None) -> None:
+        if image is not None:
+            write_image(self.path, image, overwrite=True)  # checked before the first frame
 
     def __exit__(self, *exc_info: object) -> None:
         pass

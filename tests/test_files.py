@@ -108,6 +108,21 @@ def test_image_set_from_a_directory(pool, tmp_path):
     assert result.stderr.splitlines()[-1].startswith(f"camrec: 12 images, {digits_found} digits, ")
 
 
+def test_image_save_named_like_an_image_is_that_file_for_one_image(pool, tmp_path):
+    """`--save annotated.png` for one image writes that file (a directory named annotated.png surprised);
+    for several images it says to give a directory, before any output."""
+    write_scene_images(tmp_path / "photos", pool, 2)
+    one = tmp_path / "photos" / "scene00.png"
+    result = run_camrec("image", str(one), "--save", str(tmp_path / "annotated.png"))
+    assert result.returncode == 0, result.stderr
+    annotated, original = cv2.imread(str(tmp_path / "annotated.png")), cv2.imread(str(one))
+    assert annotated.shape == original.shape and (annotated != original).any(axis=2).mean() > 0.001  # boxes drawn
+    out = tmp_path / "out.jsonl"
+    result = run_camrec("image", str(tmp_path / "photos"), "--json", str(out), "--save", str(tmp_path / "both.jpg"))
+    assert_one_error_line(result, 2, "both.jpg: names one image file, and there are 2 images to save")
+    assert not out.exists() and not (tmp_path / "both.jpg").exists()
+
+
 def test_a_big_phone_photo_with_exif_rotation(pool, tmp_path):
     """A 4000x3000 photo stored sideways with EXIF orientation 6, as phones write them, is read upright."""
     from PIL import Image
