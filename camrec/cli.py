@@ -231,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `camrec` console script; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     debug = "--debug" in argv
+    if sys.stderr is None:  # started with stderr closed (`2>&-`): the lines it would get go nowhere
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the rest of the process
     quiet_libraries(debug)
     tune_process()
     try:

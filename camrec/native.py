@@ -28,8 +28,13 @@ def stderr_captured() -> Iterator[Captured]:
     """Descriptor 2 goes to a temporary file while the block runs; `.text` then holds what was written.
     With `--debug` logging on, the text is passed on to the log, so nothing is hidden from a developer."""
     captured = Captured()
-    with _one_at_a_time, tempfile.TemporaryFile("w+b") as aside:
-        saved = os.dup(2)
+    with _one_at_a_time, contextlib.ExitStack() as stack:
+        try:
+            aside = stack.enter_context(tempfile.TemporaryFile("w+b"))
+            saved = os.dup(2)
+        except OSError:  # no descriptor 2 (`2>&-`), or no room for a temporary file: nothing to take aside
+            yield captured
+            return
         os.dup2(aside.fileno(), 2)
         try:
             yield captured

@@ -280,6 +280,27 @@ def test_a_jpeg_or_png_cut_short_is_one_line_exit_2_and_the_images_before_it_cou
     assert all(len(record["detections"]) > 0 for record in read_jsonl(out))
 
 
+def test_a_run_with_stderr_closed_still_reads_and_still_fails_cleanly(pool, tmp_path):
+    """`camrec image ... 2>&-` (a cron job's way of silencing it): the JSON on stdout and the exit status are
+    as ever, though Python starts with no sys.stderr and descriptor 2 cannot be taken aside."""
+    from camrec.synth import make_scene
+
+    cv2.imwrite(str(tmp_path / "page.jpg"), make_scene(604, pool, "moderate").image)
+    (tmp_path / "cut.jpg").write_bytes((tmp_path / "page.jpg").read_bytes()[:3000])
+    for name, code in (("page.jpg", 0), ("cut.jpg", 2)):
+        result = subprocess.run(
+            [sys.executable, "-m", "camrec", "image", str(tmp_path / name), "--json", "-"],
+            cwd=REPO,
+            env={**os.environ, "CAMREC_MNIST_DIR": str(MNIST_DIR)},
+            stdout=subprocess.PIPE,
+            preexec_fn=lambda: os.close(2),  # as `2>&-` does
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == code
+        assert (len(json.loads(result.stdout)["detections"]) > 0) if code == 0 else result.stdout == ""
+
+
 def test_heic_without_pillow_heif_says_what_to_install(tmp_path, monkeypatch):
     from camrec.errors import SourceError
     from camrec.sources.files import check_heif
