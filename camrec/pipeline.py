@@ -51,7 +51,8 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         FrameResult whose `detections` hold boxes in frame pixels, digits, confidences and (N, 10)
         probabilities, in reading order, after rejection. With `ink: auto` the frame is read both ways and
         the reading with more accepted digits wins: a light desk around a dark board finds plenty of
-        boxes for dark ink, but few of them pass as digits. With `detect.levels` > 1 a wide frame is
+        boxes for dark ink, but few of them pass as digits. On a tie, a frame that looks like light ink on
+        dark keeps its light reading. With `detect.levels` > 1 a wide frame is
         also read at finer levels for smaller digits, and with `detect.close_up` as a close-up for
         bigger ones; each ink's readings join into one (`join_levels`). With `detect.touching`, boxes of
         touching digits are cut into digits (`read_touching`), and a candidate that read as one digit gives way
@@ -60,7 +61,8 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
     """
     gray = to_gray(image)
     detect = config.detect
-    if detect.ink == "dark" and detect.light_on_dark and looks_light_on_dark(gray):
+    looks_light = detect.ink == "dark" and detect.light_on_dark and looks_light_on_dark(gray)
+    if looks_light:
         # MNIST's own digits are white on black, and so are the PNG sets people make from them.
         detect = replace(detect, ink="auto")
     readings = ink_readings(gray, detect)
@@ -83,7 +85,16 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         results = [with_segments(r, cutter, p, s, config) for r, cutter, (p, s) in zip(results, pairs, per_pairs)]
     per_ink = [join_levels([r for r in results if r.found.light_ink == ink]) for ink in (False, True)]
     per_ink = [result for result in per_ink if result is not None]
-    return max(per_ink, key=lambda result: (len(result.detections), float(result.detections.confidences.sum())))
+    # More digits win. On a tie, the ink the frame looks like: read for dark ink, the black inside a white 0
+    # or 6 is a dark blob on light, and reads as a 1 or a 7 as surely as the 0 itself.
+    return max(
+        per_ink,
+        key=lambda result: (
+            len(result.detections),
+            looks_light and result.found.light_ink,
+            float(result.detections.confidences.sum()),
+        ),
+    )
 
 
 def join_levels(results: list[FrameResult]) -> FrameResult | None:
