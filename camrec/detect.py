@@ -51,6 +51,10 @@ CLOSE_UP_CANVAS = 0.75
 # close-up than without it when only the contrast was doubled, 4 when only the offset was, none with both.
 CLOSE_UP_CONTRAST = 2.0
 EDGE_MARGIN = 0.01  # in a close-up, a box this near the frame's edge (share of its size) touches it
+# An image this small on its longer side is a digit's own image (MNIST's 28x28, USPS's 16x16, a 32x32 crop),
+# never a camera's view: its digit is whole, even where a stroke runs to its edge (MNIST centres each
+# digit's mass, which takes a 7's foot down to the last row).
+DIGIT_IMAGE_SIDE = 64
 # A box wider than a digit may hold several digits whose ink joined (a number written fast); up to this
 # width / height it is kept aside for `segment` to cut.
 MAX_RUN_ASPECT = 4.5
@@ -323,8 +327,11 @@ def inside_frame(
 ) -> np.ndarray:
     """Which working-scale boxes (N, 4) keep off the frame's edges: a box touching one holds a digit cut in
     part, better unread than misread. In a close-up the frame's edges lie inside the canvas, and its pixels
-    blend into the paper around it: there a box within 1 % of an edge touches it."""
+    blend into the paper around it: there a box within 1 % of an edge touches it. In a digit's own image
+    (DIGIT_IMAGE_SIDE) no digit is cut."""
     x, y, w, h = boxes.T
+    if max(shape[:2]) <= DIGIT_IMAGE_SIDE:
+        return np.ones(len(boxes), bool)
     if offset == (0, 0):
         return (x > 0) & (y > 0) & (x + w < working[1]) & (y + h < working[0])
     left, top = offset

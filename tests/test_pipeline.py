@@ -365,6 +365,25 @@ def test_an_image_of_one_digit_is_read(pool, style, floor):
     assert without.f1 < tally.f1 - 0.3
 
 
+def test_a_28x28_digit_whose_stroke_runs_to_the_images_edge_is_read(pool):
+    """MNIST centres each digit's mass, which takes a 9's or 7's foot down to the last row (a 4's arm to the
+    last column): in a digit's own image that is no digit cut by the frame. These four of 600 MNIST-like
+    images (seeds 49, 294, 371, 429) were dropped as touching the edge; in a camera-sized frame such a box
+    still is."""
+    from camrec.detect import inside_frame
+    from camrec.synth import make_digit_image
+
+    for seed in (49, 294, 371, 429):
+        scene = make_digit_image(seed, pool, "mnist")
+        x, y, w, h = scene.boxes[0]
+        assert x + w == 28 or y + h == 28, seed  # the ink reaches the image's edge
+        found = camrec.recognize(scene.image)
+        assert score_frame(found.boxes, found.digits, scene.boxes, scene.digits).hits == 1, seed
+    # The same box at the bottom of a 640x480 frame's close-up touches its edge.
+    frame_bottom = np.array([[300, 300, 60, 20]])  # canvas pixels: the frame spans 160 to 320 down
+    assert not inside_frame(frame_bottom, (480, 640), 1 / 3, (480, 640), (213, 160)).any()
+
+
 def test_a_white_digit_on_black_is_not_read_as_the_black_inside_its_loop(pool):
     """Read for dark ink, the black inside a white 6's loop is a dark blob on light, which reads as a 1 as
     surely as the 6 reads as a 6: one digit each way. The light reading wins the tie, as the image looks
