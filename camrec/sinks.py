@@ -114,7 +114,8 @@ class CsvSink(_TextSink):
         self._file.flush()
 
 
-VIDEO_CODECS = {".avi": "MJPG", ".mp4": "mp4v", ".mkv": "MJPG"}
+VIDEO_CODECS = {".avi": "MJPG", ".mp4": "mp4v", ".mov": "mp4v", ".mkv": "MJPG"}
+H264_SUFFIXES = {".mp4", ".mov"}  # written as H.264 when a system ffmpeg is there (`.mov`: what Macs play)
 
 
 def h264_encoder(path: str | Path, width: int, height: int, fps: float, crf: int = 23):
@@ -131,8 +132,8 @@ def h264_encoder(path: str | Path, width: int, height: int, fps: float, crf: int
 
 
 class VideoSink:
-    """An annotated video. `.mp4` is H.264 through the system ffmpeg when there is one (OpenCV's wheels
-    cannot encode H.264), else MPEG-4 Part 2; `.avi` is MJPEG, which survives a hard kill frame by frame.
+    """An annotated video. `.mp4` and `.mov` are H.264 through the system ffmpeg when there is one (OpenCV's
+    wheels cannot encode H.264), else MPEG-4 Part 2; `.avi` is MJPEG, which survives a hard kill frame by frame.
     The writer opens at the first image, whose size is the truth."""
 
     def __init__(self, path: str | Path, fps: float, overwrite: bool = False) -> None:
@@ -166,7 +167,7 @@ class VideoSink:
     def _open(self, width: int, height: int) -> None:
         import shutil
 
-        if self.path.suffix.lower() == ".mp4" and shutil.which("ffmpeg"):
+        if self.path.suffix.lower() in H264_SUFFIXES and shutil.which("ffmpeg"):
             self._ffmpeg = h264_encoder(self.path, width, height, self.fps)
             return
         import cv2

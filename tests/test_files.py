@@ -50,10 +50,10 @@ def frame_f1(records, truth) -> float:
     return float(np.mean(scores))
 
 
-@pytest.mark.parametrize("suffix", [".mp4", ".avi"])
-def test_video_reads_every_frame_of_a_clip(clips, tmp_path, suffix):
+@pytest.mark.parametrize(("suffix", "saved_as"), [(".mp4", ".mov"), (".avi", ".avi")])
+def test_video_reads_every_frame_of_a_clip(clips, tmp_path, suffix, saved_as):
     folder, truth = clips
-    out, table, saved = tmp_path / "out.jsonl", tmp_path / "out.csv", tmp_path / "annotated.avi"
+    out, table, saved = tmp_path / "out.jsonl", tmp_path / "out.csv", tmp_path / f"annotated{saved_as}"
     result = run_camrec(
         "video", str(folder / f"sheet{suffix}"), "--json", str(out), "--csv", str(table), "--save", str(saved)
     )
