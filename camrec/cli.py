@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     webcam.add_argument("--source", metavar="S", help="camera index, video file (replayed in real time) or URL")
-    webcam.add_argument("--save", metavar="PATH", help="record the annotated frames (.mp4 or .avi)")
+    webcam.add_argument("--save", metavar="PATH", help="record the annotated frames (.mp4, .mov, .avi or .mkv)")
     webcam.add_argument("--max-frames", type=positive_int, metavar="N", help="stop after N processed frames")
     webcam.add_argument("--mirror", action="store_true", default=None, help="mirror the preview")
     webcam.set_defaults(handler=run_webcam)
