@@ -249,7 +249,14 @@ def find_in(
     pieces = pieces[pieces > 0]
     specks = pieces[heights[pieces] < 0.6 * min_h]  # not the desk's or the sheet edge's big components
     candidates = candidates[uncluttered(stats, centroids, candidates, specks, cfg.max_clutter)]
-    groups = merge_pieces(stats, candidates, pieces, cfg.max_aspect)
+    one_digit = max(shape[:2]) <= DIGIT_IMAGE_SIDE  # a digit's own image: all its clear ink is that digit's
+    if one_digit and len(candidates):
+        # A 5's bar stands apart, a 4 comes in two strokes; a faint speck beside a 1 is no part of it.
+        # Its tallest candidate leads the group, as in `merge_pieces` (`Gates` reads the leader's ink).
+        clear = pieces[contrast[pieces] >= cfg.min_contrast]
+        groups = [np.concatenate([candidates[np.argsort(-heights[candidates], kind="stable")], clear])]
+    else:
+        groups = merge_pieces(stats, candidates, pieces, cfg.max_aspect)
     gates = Gates(stats, integral.result(), ink_levels, small.shape, scale, shape, offset, cfg)
     boxes, fits = gates(groups)
     # A group that fails the gates falls apart into its candidates, which stand alone again: a sheet's
@@ -269,7 +276,7 @@ def find_in(
         more_boxes, more_fits = gates(given_back)
         boxes, fits = np.concatenate([boxes, more_boxes]), np.concatenate([fits, more_fits])
     w, h = boxes[:, 2], boxes[:, 3]
-    keep = fits & (w <= cfg.max_aspect * h)
+    keep = fits & ((w <= cfg.max_aspect * h) | one_digit)  # one digit, however flat its 2
     kept = np.flatnonzero(keep)
     if len(kept) > cfg.max_boxes:  # the tallest ones
         kept = np.sort(kept[np.argsort(-boxes[kept, 3], kind="stable")[: cfg.max_boxes]])
