@@ -249,7 +249,7 @@ def find_in(
     pieces = pieces[pieces > 0]
     specks = pieces[heights[pieces] < 0.6 * min_h]  # not the desk's or the sheet edge's big components
     candidates = candidates[uncluttered(stats, centroids, candidates, specks, cfg.max_clutter)]
-    one_digit = max(shape[:2]) <= DIGIT_IMAGE_SIDE  # a digit's own image: all its clear ink is that digit's
+    one_digit = digit_image(shape)  # all its clear ink is that digit's
     if one_digit and len(candidates):
         # A 5's bar stands apart, a 4 comes in two strokes; a faint speck beside a 1 is no part of it.
         # Its tallest candidate leads the group, as in `merge_pieces` (`Gates` reads the leader's ink).
@@ -329,15 +329,20 @@ class Gates:
         return boxes, fits
 
 
+def digit_image(shape: tuple[int, ...]) -> bool:
+    """Whether a frame of this shape is a digit's own image (DIGIT_IMAGE_SIDE), holding one whole digit."""
+    return max(shape[:2]) <= DIGIT_IMAGE_SIDE
+
+
 def inside_frame(
     boxes: np.ndarray, working: tuple[int, ...], scale: float, shape: tuple[int, ...], offset: tuple[int, int]
 ) -> np.ndarray:
     """Which working-scale boxes (N, 4) keep off the frame's edges: a box touching one holds a digit cut in
     part, better unread than misread. In a close-up the frame's edges lie inside the canvas, and its pixels
     blend into the paper around it: there a box within 1 % of an edge touches it. In a digit's own image
-    (DIGIT_IMAGE_SIDE) no digit is cut."""
+    (`digit_image`) no digit is cut."""
     x, y, w, h = boxes.T
-    if max(shape[:2]) <= DIGIT_IMAGE_SIDE:
+    if digit_image(shape):
         return np.ones(len(boxes), bool)
     if offset == (0, 0):
         return (x > 0) & (y > 0) & (x + w < working[1]) & (y + h < working[0])

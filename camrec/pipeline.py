@@ -51,13 +51,13 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         FrameResult whose `detections` hold boxes in frame pixels, digits, confidences and (N, 10)
         probabilities, in reading order, after rejection. With `ink: auto` the frame is read both ways and
         the reading with more accepted digits wins: a light desk around a dark board finds plenty of
-        boxes for dark ink, but few of them pass as digits. On a tie, a frame that looks like light ink on
-        dark keeps its light reading. With `detect.levels` > 1 a wide frame is
+        boxes for dark ink, but few of them pass as digits. With `detect.levels` > 1 a wide frame is
         also read at finer levels for smaller digits, and with `detect.close_up` as a close-up for
         bigger ones; each ink's readings join into one (`join_levels`). With `detect.touching`, boxes of
         touching digits are cut into digits (`read_touching`), and a candidate that read as one digit gives way
         to two when it is two touching ones (`Cutter.pairs`). With `detect.light_on_dark`, a
-        frame that looks like light ink on a dark background is read both ways, as with `ink: auto`.
+        frame that looks like light ink on a dark background is read both ways, as with `ink: auto`, and
+        keeps its light reading on a tie.
     """
     gray = to_gray(image)
     detect = config.detect
