@@ -257,7 +257,8 @@ def find_in(
         groups = [np.concatenate([candidates[np.argsort(-heights[candidates], kind="stable")], clear])]
     else:
         groups = merge_pieces(stats, candidates, pieces, cfg.max_aspect)
-    gates = Gates(stats, integral.result(), ink_levels, small.shape, scale, shape, offset, cfg)
+    paper_beside = PaperBeside(source, labels)
+    gates = Gates(stats, integral.result(), ink_levels, small.shape, scale, shape, offset, cfg, paper_beside)
     boxes, fits = gates(groups)
     # A group that fails the gates falls apart into its candidates, which stand alone again: a sheet's
     # slanted edge must not take the number of touching digits written above it, nor a long underline
@@ -310,6 +311,7 @@ class Gates:
     shape: tuple[int, ...]
     offset: tuple[int, int]
     cfg: DetectConfig
+    paper_beside: PaperBeside
 
     def __call__(self, groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """The groups' boxes, (N, 4) int64 at working scale, and which pass, (N,) bool."""
@@ -324,9 +326,69 @@ class Gates:
             & (ink >= cfg.min_fill * w * h)
         )
         leaders = np.array([members[0] for members in groups], np.int64)  # merged pieces are too small to matter
+        shy = fits.copy()  # all but the contrast gate passed
         contrast = darkest_side(self.integral, boxes[fits]) - self.ink_levels[leaders[fits]]
         fits[fits] = contrast >= cfg.min_contrast
+        self.paper_beside.recheck(boxes, groups, fits, shy & ~fits, self.ink_levels[leaders], cfg.min_contrast)
         return boxes, fits
+
+
+@dataclass(frozen=True)
+class PaperBeside:
+    """The bands around a box as `darkest_side` measures them, but without the ink of the digits beside it.
+
+    Digits written close together (a number, a tight row) put each other's strokes in the band beside
+    them, which then looks as dark as a desk's rim; the paper between those strokes is as light as any.
+    """
+
+    source: np.ndarray  # the working grey that the integral image was made of, ink dark
+    labels: np.ndarray
+
+    def recheck(
+        self, boxes: np.ndarray, groups: list[np.ndarray], fits: np.ndarray, shy: np.ndarray, ink_levels, least: float
+    ) -> None:
+        """Let pass (in `fits`) the `shy` boxes, which passed every gate but contrast, that have contrast
+        `least` once the ink of the boxes that passed is left out of their bands."""
+        if not (shy.any() and fits.any()):
+            return
+        digits, shy = np.flatnonzero(fits), np.flatnonzero(shy)
+        # Which digits reach into which shy box's bands: all at once, most shy boxes have none beside them.
+        x, y, w, h = boxes[shy].T
+        pad = np.maximum(2, h // 6)
+        near = overlaps(np.stack([x - pad, y - pad, w + 2 * pad, h + 2 * pad], axis=1), boxes[digits])
+        for i, reaching in zip(shy[near.any(axis=1)].tolist(), near[near.any(axis=1)]):
+            others = np.concatenate([groups[j] for j in digits[reaching]])  # one call's groups share no component
+            fits[i] = self.darkest_side(boxes[i], others) - ink_levels[i] >= least
+
+    def darkest_side(self, box: np.ndarray, others: np.ndarray) -> float:
+        """The mean grey of the darkest band beside `box` (as `darkest_side` has them), the pixels of
+        components `others` left out; a band that is mostly theirs does not count."""
+        x, y, w, h = (int(v) for v in box)
+        pad = max(2, h // 6)
+        rows, cols = self.labels.shape
+        left, top = max(x - pad, 0), max(y - pad, 0)
+        around = (slice(top, min(y + h + pad, rows)), slice(left, min(x + w + pad, cols)))
+        paper = ~np.isin(self.labels[around], others)  # once for all four bands
+        grey = np.where(paper, self.source[around], 0)
+        x, y = x - left, y - top  # the box within `around`
+        darkest = np.inf
+        for band in (
+            (slice(y, y + h), slice(max(x - pad, 0), x)),
+            (slice(y, y + h), slice(x + w, x + w + pad)),
+            (slice(max(y - pad, 0), y), slice(x, x + w)),
+            (slice(y + h, y + h + pad), slice(x, x + w)),
+        ):
+            count = int(paper[band].sum())
+            if count and count >= paper[band].size // 4:
+                darkest = min(darkest, float(grey[band].sum()) / count)
+        return darkest if np.isfinite(darkest) else 0.0
+
+
+def overlaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, M) bool: which boxes of a (N, 4) and b (M, 4), x, y, w, h, share pixels."""
+    ax, ay, aw, ah = (a[:, i, None] for i in range(4))
+    bx, by, bw, bh = (b[None, :, i] for i in range(4))
+    return (ax < bx + bw) & (bx < ax + aw) & (ay < by + bh) & (by < ay + ah)
 
 
 def digit_image(shape: tuple[int, ...]) -> bool:

@@ -227,6 +227,21 @@ def test_a_digit_just_inside_a_hard_shadow_is_found(recognizer):
     assert len(found.boxes) == 1 and iou_matrix(found.boxes, np.array([[x, y, w, h]]))[0, 0] > 0.8
 
 
+@pytest.mark.parametrize("neighbour", ["a bold 1", "a frame-tall band"])
+def test_a_digit_whose_neighbour_darkens_its_side_is_found_but_not_beside_a_band(recognizer, neighbour):
+    # A bold 1 written 3 px right of a 4 fills the band where the 4's paper on that side is measured, as a
+    # desk's rim would. Measured: without leaving the 1's ink out of that band, only the 1 was found.
+    page = np.full((480, 640), 225, np.uint8)
+    cv2.putText(page, "4", (260, 300), cv2.FONT_HERSHEY_SIMPLEX, 4, 30, 10, cv2.LINE_AA)
+    x, y, w, h = cv2.boundingRect((page < 128).astype(np.uint8))
+    top, bottom = (y, y + h) if neighbour == "a bold 1" else (5, 475)
+    cv2.rectangle(page, (x + w + 3, top), (x + w + 21, bottom), 30, -1)
+    found = find_digit_boxes(page, recognizer.config.detect)
+    four = iou_matrix(found.boxes, np.array([[x, y, w, h]]))[:, 0] > 0.8
+    # A band that is no digit is what the test of the paper beside a digit is for.
+    assert four.sum() == (1 if neighbour == "a bold 1" else 0)
+
+
 def test_rejection_drops_held_out_distractors(pool, recognizer):
     tally = Tally()
     for seed in range(30):
