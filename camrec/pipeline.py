@@ -197,7 +197,8 @@ def with_segments(
     if not len(cutter.crops):
         return result
     confidences = digit_probabilities.max(axis=1, initial=0.0)
-    boxes, chosen = cutter.digits_of(confidences, confident_digits(confidences, not_a_digit, config), result.kept)
+    replaceable = Cutter.replaceable(result.found, result.kept, result.candidate_probabilities.max(axis=1, initial=0.0))
+    boxes, chosen = cutter.digits_of(confidences, confident_digits(confidences, not_a_digit, config), replaceable)
     if not chosen:
         return result
     chosen_probabilities = digit_probabilities[chosen].astype(np.float32)

@@ -617,8 +617,15 @@ def test_a_candidate_read_as_one_digit_but_wide_enough_for_two_gives_way_to_two_
     # Each ring's own ink, with its side of the join: the two boxes side by side, as tall as the candidate.
     assert boxes[0, 0] == 10 and boxes[0, 0] + boxes[0, 2] <= boxes[1, 0] and boxes[1, 0] + boxes[1, 2] == 54
     assert (boxes[:, 1] == 15).all() and (boxes[:, 3] == 40).all()
-    # Not when the candidate read as no digit (`Cutter` cuts it after the batch), nor into digits less sure.
-    assert pairs.digits_of(sure, confident, np.zeros(1, bool))[1] == [] and pairs.replaced == []
+    # Not when the candidate read as no digit and `Cutter` cuts it after the batch (in doubt, or wide), nor
+    # into digits less sure; but when it read surely as no digit (two digits are no digit) and stays uncut.
+    not_kept = np.zeros(1, bool)
+    assert Cutter.replaceable(found, not_kept, np.zeros(1, np.float32)).all()
+    assert not Cutter.replaceable(found, not_kept, np.array([0.6], np.float32)).any()
+    wide = dataclasses.replace(found, boxes=np.array([[10, 15, 56, 40]], np.int32))
+    assert not Cutter.replaceable(wide, not_kept, np.zeros(1, np.float32)).any()
+    assert pairs.digits_of(sure, confident, not_kept)[1] == [] and pairs.replaced == []
+    assert pairs.digits_of(sure, confident, np.ones(1, bool))[1] == [0, 1]
     assert pairs.digits_of(sure - 0.01, confident, read_as_one)[1] == [] and pairs.replaced == []
     # A piece much shorter than the candidate is a part of one digit (a wide 7's bar), not a digit.
     gray, found = two_touching_rings(right_height=15)
