@@ -475,22 +475,24 @@ def threshold_ink(small: np.ndarray, cfg: DetectConfig, light_ink: bool) -> tupl
 
 
 def ink_pixels(binary: np.ndarray, darkness: np.ndarray, source: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where the ink is, (h, w) bool, and its pixels' darkness (high byte) and grey (low byte), (k,) uint16.
+    """Where the ink is, (k,) int64 flat indices, and its pixels' darkness (high byte) and grey (low byte),
+    (k,) uint16.
 
     The two uint8 maps travel as one uint16, so that the ink is picked out once for both: picking is what
-    costs. It needs no labels, so it runs while the labelling does (0.2 ms less per 640x480 frame).
+    costs. It needs no labels, so it runs while the labelling does (0.2 ms less per 640x480 frame). So does
+    finding the indices, which the labels are then picked at (0.04 ms, against 0.13 for a mask).
     """
-    ink = binary.astype(bool)
-    return ink, cv2.merge([source, darkness]).view("<u2").reshape(binary.shape)[ink]
+    where = np.flatnonzero(binary.astype(bool))  # 0.2 ms; as uint8, three times that
+    return where, cv2.merge([source, darkness]).view("<u2").ravel().take(where)
 
 
 def component_means(
-    labels: np.ndarray, areas: np.ndarray, ink: np.ndarray, pixels: np.ndarray
+    labels: np.ndarray, areas: np.ndarray, where: np.ndarray, pixels: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each component's mean darkness and mean grey, (count,) float64 each, for `areas` (count,) pixels,
     from `ink_pixels`. Sums run over the ink pixels only (a tenth of the frame or less), in one pass for
     all components."""
-    owners = labels[ink]
+    owners = labels.ravel().take(where)
     sizes = np.maximum(areas, 1)
     count = len(areas)
     return (
