@@ -3,7 +3,8 @@ detections per digit-free frame, and per-frame F1 on encoded clips. Still images
 them (`detect.still_levels`, `detect.still_close_up`): scanned worksheets of small digits, the scenes as
 2560-wide phone photos, and images of one digit. Camera frames of one digit held close, as `camrec webcam`
 reads them (`detect.live_close_up`) and as `camrec video` does by default (`detect.close_up_when_big`). The pen
-worksheets again as a scanner's PDF. Numbers written fast, neighbouring digits touching.
+worksheets again as a scanner's PDF. Numbers written fast, neighbouring digits touching: their digits, and
+the numbers read whole (every digit right, none missing or added; `camrec.numbers`).
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
@@ -26,9 +27,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.report import exit_with, publish
-from benchmarks.scoring import Tally, score_frame
+from benchmarks.scoring import Tally, score_frame, score_whole_numbers
 from camrec.config import for_live, for_stills, load_config
 from camrec.data import load_split, resolve_data_dir
+from camrec.numbers import number_records
 from camrec.pipeline import Recognizer, load_recognizer
 from camrec.sources import open_images, open_video
 from camrec.synth import (
@@ -123,9 +125,16 @@ def score_pdf_scans(recognizer: Recognizer, pool, seed: int, sheets: int) -> Tal
     return tally
 
 
-def score_numbers(recognizer: Recognizer, pool, seed: int, scenes: int) -> Tally:
-    """Camera frames of numbers written fast, most neighbouring digits touching (`make_numbers`)."""
-    return tally_of(recognizer, (make_numbers(seed * 1_000_000 + 800_000 + i, pool) for i in range(scenes)))
+def score_numbers(recognizer: Recognizer, pool, seed: int, scenes: int) -> dict[str, Tally]:
+    """Camera frames of numbers written fast, most neighbouring digits touching (`make_numbers`): their
+    digits, and the numbers read whole (`camrec.numbers`)."""
+    digits, numbers = Tally(), Tally()
+    for i in range(scenes):
+        scene = make_numbers(seed * 1_000_000 + 800_000 + i, pool)
+        found = recognizer(scene.image).detections
+        digits.add(score_frame(found.boxes, found.digits, scene.boxes, scene.digits, scene.lookalikes))
+        numbers.add(score_whole_numbers(number_records(found), scene.boxes, scene.digits, scene.numbers))
+    return {"numbers:touching": digits, "numbers:whole": numbers}
 
 
 def score_close_ups(recognizers: dict[str, Recognizer], pool, seed: int, frames: int) -> dict[str, Tally]:
@@ -184,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     stills = score_stills(still_recognizer, pool, args.seed, args.photos, args.sheets, args.digit_images)
     if args.sheets:
         stills["stills:worksheet_pdf"] = score_pdf_scans(still_recognizer, pool, args.seed, args.sheets)
-    numbers = {"numbers:touching": score_numbers(recognizer, pool, args.seed, args.numbers)}
+    numbers = score_numbers(recognizer, pool, args.seed, args.numbers)
     close_ups = score_close_ups(
         {"close_up:live": load_recognizer(for_live(config), args.model), "close_up:video": recognizer},
         pool,
@@ -206,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         "stills_false_per_empty_photo": round(stills["stills:photo_empty"].false_per_frame, 3),
         "close_up_f1": {name: round(t.f1, 4) for name, t in close_ups.items()},
         "numbers_f1": round(numbers["numbers:touching"].f1, 4),
+        "whole_numbers_f1": round(numbers["numbers:whole"].f1, 4),
         "counts": {
             name: {"hits": t.hits, "false": t.false, "missed": t.missed, "frames": t.frames}
             for name, t in {**tallies, **stills, **close_ups, **numbers}.items()

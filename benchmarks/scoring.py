@@ -58,3 +58,33 @@ def score_frame(
             tally.false += 1
     tally.missed = len(truth_boxes) - len(used)
     return tally
+
+
+def score_whole_numbers(records: list[dict], boxes: np.ndarray, digits: np.ndarray, numbers: np.ndarray) -> Tally:
+    """Numbers read against the numbers written (`Scene.numbers`): a hit is a number record (`camrec.numbers`)
+    with the written value whose box overlaps the written number's (the box around its digits) with IoU >=
+    0.5. A number the frame cuts (-1) counts neither way, nor does a record over one of its digits."""
+    tally = Tally(frames=1)
+    written = [np.flatnonzero(numbers == n) for n in np.unique(numbers[numbers >= 0])]
+    truth = np.array([union_box(boxes[members]) for members in written], np.int64).reshape(-1, 4)
+    values = ["".join(str(int(d)) for d in digits[members]) for members in written]
+    cut = boxes[numbers < 0]
+    used = set()
+    for record in records:
+        box = np.array([record["box"]])
+        ious = iou_matrix(box, truth)[0] if len(truth) else np.zeros(0)
+        j = int(ious.argmax()) if len(ious) else -1
+        if j >= 0 and j not in used and ious[j] >= IOU_HIT and record["value"] == values[j]:
+            used.add(j)
+            tally.hits += 1
+        elif not (len(cut) and iou_matrix(box, cut).max() > 0):
+            tally.false += 1
+    tally.missed = len(truth) - len(used)
+    return tally
+
+
+def union_box(boxes: np.ndarray) -> list[int]:
+    """The box (x, y, w, h) around boxes (N, 4)."""
+    x0, y0 = boxes[:, :2].min(axis=0)
+    x1, y1 = (boxes[:, :2] + boxes[:, 2:]).max(axis=0)
+    return [int(x0), int(y0), int(x1 - x0), int(y1 - y0)]

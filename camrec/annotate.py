@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from camrec.detections import Detections
+from camrec.numbers import number_records
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,7 @@ class Style:
     box_color: tuple[int, int, int] = (0, 200, 0)
     text_color: tuple[int, int, int] = (255, 255, 255)
     label_background: tuple[int, int, int] = (0, 120, 0)
+    number_color: tuple[int, int, int] = (0, 215, 255)  # amber: a number is not one more digit
     thickness: int = 2
     font_scale: float = 0.6
 
@@ -41,6 +43,22 @@ def draw_labels(image: np.ndarray, detections: Detections, *, style: Style = DEF
     return image
 
 
+def draw_numbers(image: np.ndarray, detections: Detections, *, style: Style = DEFAULT_STYLE) -> np.ndarray:
+    """Each number of two digits or more (`camrec.numbers`): a thin box around its digits and its value on
+    a tag under it (in place; returns the image)."""
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    for record in number_records(detections):
+        if len(record["digits"]) < 2:
+            continue  # a lone digit's own label says it all
+        x, y, w, h = record["box"]
+        cv2.rectangle(image, (x - 3, y - 3), (x + w + 3, y + h + 3), style.number_color, 1)
+        (tw, th), base = cv2.getTextSize(record["value"], font, style.font_scale, 1)
+        top = y + h + 4 if y + h + 4 + th + base + 2 <= image.shape[0] else y - th - base - 6
+        cv2.rectangle(image, (x - 3, top), (x + tw + 1, top + th + base + 2), style.number_color, -1)
+        cv2.putText(image, record["value"], (x - 1, top + th + 1), font, style.font_scale, (0, 0, 0), 1, cv2.LINE_AA)
+    return image
+
+
 def draw_hud(image: np.ndarray, lines: list[str], *, style: Style = DEFAULT_STYLE) -> np.ndarray:
     """Status lines (fps, threshold, key hints) in the top-left corner on a dark band."""
     font = cv2.FONT_HERSHEY_SIMPLEX
@@ -53,9 +71,10 @@ def draw_hud(image: np.ndarray, lines: list[str], *, style: Style = DEFAULT_STYL
 
 
 def annotate(image: np.ndarray, detections: Detections, *, style: Style = DEFAULT_STYLE) -> np.ndarray:
-    """A copy of the frame with boxes and labels: what `--save` records."""
+    """A copy of the frame with boxes, labels and numbers: what `--save` records."""
     out = image.copy() if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    return draw_labels(draw_boxes(out, detections, style=style), detections, style=style)
+    out = draw_numbers(draw_boxes(out, detections, style=style), detections, style=style)
+    return draw_labels(out, detections, style=style)
 
 
 def draw_patches(

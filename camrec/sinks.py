@@ -14,6 +14,7 @@ from typing import IO, Any
 
 from camrec.detections import Detections
 from camrec.errors import SinkError
+from camrec.numbers import number_records
 
 CSV_HEADER = ("source", "frame", "time_s", "digit", "confidence", "x", "y", "w", "h")
 
@@ -36,12 +37,13 @@ def written_paths(sinks: list) -> list[str]:
 
 
 def frame_record(frame: Any, detections: Detections) -> dict:
-    """One JSON Lines object: where the frame came from and what was found in it."""
+    """One JSON Lines object: where the frame came from, the digits found in it and the numbers they make."""
     return {
         "source": frame.source,
         "frame": frame.index,
         "time_s": round(frame.time_s, 3),
         "detections": detections.to_records(),
+        "numbers": number_records(detections),
     }
 
 

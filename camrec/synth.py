@@ -32,7 +32,8 @@ HELD_OUT_LETTERS = "KW"
 @dataclass
 class Scene:
     """One frame with its truth: boxes (N, 4) int32 x, y, w, h; digits (N,) int64; `lookalikes` are
-    boxes of digit-shaped letters (O, l, S, Z, B) that count neither way."""
+    boxes of digit-shaped letters (O, l, S, Z, B) that count neither way; `numbers` (N,) int64, which
+    number each digit was written in (`make_numbers`; -1 for a digit written alone, and in other scenes)."""
 
     image: np.ndarray
     boxes: np.ndarray
@@ -40,6 +41,7 @@ class Scene:
     kind: str
     conditions: tuple[str, ...] = ()
     lookalikes: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.int32))
+    numbers: np.ndarray | None = None
 
 
 @dataclass
@@ -52,6 +54,7 @@ class Sheet:
     lookalike_ids: list[int]
     conditions: tuple[str, ...]
     finger: bool = False
+    numbers: np.ndarray | None = None  # per digit, which number it was written in
 
 
 def make_sheet(
@@ -209,8 +212,8 @@ def photograph(
     bgr = np.clip(bgr * tint, 0, 255).astype(np.uint8)
     _, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(50, 91))])
     bgr = cv2.imdecode(jpeg, cv2.IMREAD_COLOR)
-    boxes, digits, lookalikes = truth_boxes(ids, sheet)
-    return Scene(bgr, boxes, digits, kind, conditions, lookalikes)
+    boxes, digits, lookalikes, written = truth_boxes(ids, sheet)
+    return Scene(bgr, boxes, digits, kind, conditions, lookalikes, numbers_in_view(sheet, written))
 
 
 def random_pose(
@@ -280,9 +283,22 @@ def motion_blur(image: np.ndarray, length: int, angle: float) -> np.ndarray:
     return cv2.filter2D(image, -1, kernel / max(kernel.sum(), 1e-6))
 
 
-def truth_boxes(ids: np.ndarray, sheet: Sheet) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Tight boxes of each digit's ink as the camera sees it; digits that left the frame are dropped."""
-    boxes, digits, lookalikes = [], [], []
+def numbers_in_view(sheet: Sheet, written: np.ndarray) -> np.ndarray:
+    """Per digit in view (`written`: its index among the sheet's digits), the number it was written in;
+    -1 for a digit written alone, and for the digits of a number that the frame cuts (not all in view)."""
+    if sheet.numbers is None:
+        return np.full(len(written), -1, np.int64)
+    numbers = sheet.numbers[written]
+    whole = np.bincount(numbers, minlength=len(sheet.numbers)) == np.bincount(
+        sheet.numbers, minlength=len(sheet.numbers)
+    )
+    return np.where(whole[numbers], numbers, -1)
+
+
+def truth_boxes(ids: np.ndarray, sheet: Sheet) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Tight boxes of each digit's ink as the camera sees it, their digits, the lookalikes' boxes, and
+    which of the sheet's digits each box is; digits that left the frame are dropped."""
+    boxes, digits, lookalikes, written = [], [], [], []
     for value in np.unique(ids[ids > 0]):
         ys, xs = np.nonzero(ids == value)
         box = [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)]
@@ -297,10 +313,12 @@ def truth_boxes(ids: np.ndarray, sheet: Sheet) -> tuple[np.ndarray, np.ndarray, 
         ):
             boxes.append(box)
             digits.append(int(sheet.digits[value - 1]))
+            written.append(int(value) - 1)
     return (
         np.array(boxes, np.int32).reshape(-1, 4),
         np.array(digits, np.int64),
         np.array(lookalikes, np.int32).reshape(-1, 4),
+        np.array(written, np.int64),
     )
 
 
@@ -379,6 +397,7 @@ def make_numbers(seed: int, pool: tuple[np.ndarray, np.ndarray]) -> Scene:
     paper = blank_paper(rng)
     ids = np.zeros(paper.shape, np.int32)
     labels: list[int] = []
+    numbers: list[int] = []  # per digit, which number it was written in
     height = int(rng.integers(40, 91) / PAPER_TO_FRAME)
     ink = rng.uniform(15, 70)
     y = int(rng.integers(40, 80))
@@ -389,16 +408,19 @@ def make_numbers(seed: int, pool: tuple[np.ndarray, np.ndarray]) -> Scene:
             alphas = [ink_alpha(images[i], int(height * rng.uniform(0.9, 1.1)), rng) for i in chosen]
             if x + sum(alpha.shape[1] for alpha in alphas) > PAPER_W - 40:
                 break
+            number = numbers[-1] + 1 if numbers else 0
             for alpha, i in zip(alphas, chosen):
                 h, w = alpha.shape
                 region = paper[y : y + h, x : x + w]
                 region[:] = np.minimum(region, region * (1 - alpha) + ink * alpha)  # the ink of both shows
                 labels.append(int(digit_labels[i]))
+                numbers.append(number)
                 ids[y : y + h, x : x + w][alpha > 0.35] = len(labels)
                 x += w - int(rng.uniform(0, 0.15) * w)
             x += int(height * rng.uniform(0.6, 1.0))
         y += int(height * rng.uniform(1.5, 1.9))
-    return photograph(Sheet(paper, ids, np.array(labels, np.int64), [], ()), rng, kind="numbers")
+    sheet = Sheet(paper, ids, np.array(labels, np.int64), [], (), numbers=np.array(numbers, np.int64))
+    return photograph(sheet, rng, kind="numbers")
 
 
 def make_digit_image(seed: int, pool: tuple[np.ndarray, np.ndarray], style: str) -> Scene:
