@@ -28,24 +28,26 @@ def group_numbers(detections: Detections) -> list[np.ndarray]:
 
     Each digit is followed by the nearest digit that `follows` it, so that a number stays whole even where
     a tilted line's reading order takes one of its digits for a line of its own."""
-    boxes = detections.boxes.astype(np.int64)
-    count = len(boxes)
-    gaps = np.where(follows(boxes), boxes[None, :, 0] - (boxes[:, None, 0] + boxes[:, None, 2]), np.iinfo(np.int64).max)
-    following = np.full(count, -1, np.int64)
-    preceded = np.zeros(count, bool)
+    return [np.array(number, np.int64) for number in chains(detections.boxes.astype(np.int64))]
+
+
+def chains(boxes: np.ndarray) -> list[list[int]]:
+    """`group_numbers` for boxes (N, 4), as lists (a frame's JSON line waits for them)."""
+    lefts, rights = np.nonzero(follows(boxes))
+    gaps = boxes[rights, 0] - (boxes[lefts, 0] + boxes[lefts, 2])
+    following, preceded = [-1] * len(boxes), [False] * len(boxes)
     # The closest pairs first: a digit that two digits could follow goes to the nearer one.
-    for flat in np.argsort(gaps, axis=None, kind="stable").tolist():
-        left, right = divmod(flat, count)
-        if gaps[left, right] == np.iinfo(np.int64).max:
-            break
+    order = np.argsort(gaps, kind="stable")
+    for left, right in zip(lefts[order].tolist(), rights[order].tolist()):
         if following[left] < 0 and not preceded[right]:
             following[left], preceded[right] = right, True
     numbers = []
-    for first in np.flatnonzero(~preceded).tolist():  # in reading order
-        number = [first]
-        while following[number[-1]] >= 0:
-            number.append(int(following[number[-1]]))
-        numbers.append(np.array(number, np.int64))
+    for first in range(len(boxes)):  # in reading order
+        if not preceded[first]:
+            number = [first]
+            while following[number[-1]] >= 0:
+                number.append(following[number[-1]])
+            numbers.append(number)
     return numbers
 
 
@@ -69,17 +71,26 @@ def follows(boxes: np.ndarray) -> np.ndarray:
 def number_records(detections: Detections) -> list[dict]:
     """The frame's numbers, JSON-ready: value (its digits as a string), box around them, the indices of its
     digits in the frame's `detections`, and its confidence (its least sure digit's)."""
+    boxes, digits = detections.boxes.tolist(), detections.digits.tolist()
+    confidences = detections.confidences.tolist()
     records = []
-    for number in group_numbers(detections):
-        boxes = detections.boxes[number].astype(np.int64)
-        x0, y0 = boxes[:, :2].min(axis=0)
-        x1, y1 = (boxes[:, :2] + boxes[:, 2:]).max(axis=0)
+    for members in chains(detections.boxes.astype(np.int64)):
+        if len(members) == 1:  # most numbers in view, made quickly (a frame's JSON line waits for them)
+            i = members[0]
+            records.append(
+                {"value": str(digits[i]), "confidence": round(confidences[i], 4), "box": boxes[i], "digits": members}
+            )
+            continue
+        x0 = min(boxes[i][0] for i in members)
+        y0 = min(boxes[i][1] for i in members)
+        x1 = max(boxes[i][0] + boxes[i][2] for i in members)
+        y1 = max(boxes[i][1] + boxes[i][3] for i in members)
         records.append(
             {
-                "value": "".join(str(int(d)) for d in detections.digits[number]),
-                "confidence": round(float(detections.confidences[number].min()), 4),
-                "box": [int(x0), int(y0), int(x1 - x0), int(y1 - y0)],
-                "digits": number.tolist(),
+                "value": "".join(str(digits[i]) for i in members),
+                "confidence": round(min(confidences[i] for i in members), 4),
+                "box": [x0, y0, x1 - x0, y1 - y0],
+                "digits": members,
             }
         )
     return records
