@@ -121,6 +121,17 @@ class ClassifyConfig:
 
 
 @dataclass
+class TrackConfig:
+    enabled: bool = setting(True, "video and camera frames: each digit keeps one track_id from frame to frame")
+    min_iou: float = setting(
+        0.3, "a box continues the track whose last box it overlaps this much (IoU)", low=0.01, high=1
+    )
+    max_missed: int = setting(
+        10, "frames a track waits for its digit to be read again before it ends", low=0, high=10000
+    )
+
+
+@dataclass
 class StreamConfig:
     open_timeout_s: float = setting(5.0, "give up opening a stream URL after this many seconds", low=0.1, high=300)
     reconnect_s: float = setting(
@@ -149,6 +160,7 @@ class Config:
     detect: DetectConfig = field(default_factory=DetectConfig)
     classify: ClassifyConfig = field(default_factory=ClassifyConfig)
     process: ProcessConfig = field(default_factory=ProcessConfig)
+    track: TrackConfig = field(default_factory=TrackConfig)
     stream: StreamConfig = field(default_factory=StreamConfig)
     webcam: WebcamConfig = field(default_factory=WebcamConfig)
     output: OutputConfig = field(default_factory=OutputConfig)

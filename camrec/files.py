@@ -49,6 +49,7 @@ def process_files(args: argparse.Namespace, config: Config) -> tuple[Summary, li
             max_frames=args.max_frames,
             progress=progress,
             workers=1 if viewer else config.process.workers,
+            track=config.track if args.kind == "video" else None,  # images are each a scene of their own
         )
     finally:
         if progress is not None:

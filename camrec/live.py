@@ -67,6 +67,7 @@ def run_live(args: argparse.Namespace, config: Config, say: Say) -> tuple[Summar
             draw=draw,
             on_frame=window.on_frame if window else None,
             max_frames=args.max_frames,
+            track=config.track,
         )
     finally:
         source.close()

@@ -11,14 +11,16 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
+from camrec.config import TrackConfig
 from camrec.errors import CamrecError
 from camrec.pipeline import FrameResult
 from camrec.sources import Frame, Source
+from camrec.track import Tracker
 
 Process = Callable[[np.ndarray], FrameResult]
 Draw = Callable[[np.ndarray, FrameResult], np.ndarray]
@@ -48,11 +50,13 @@ def run(
     max_frames: int | None = None,
     progress=None,
     workers: int = 1,
+    track: TrackConfig | None = None,
 ) -> Summary:
     """Process every frame of every source (at most `max_frames` in all); returns the summary.
 
     `draw` makes the annotated image that sinks and `on_frame` receive; without it they get None.
     `workers` > 1 processes that many frames at once (files only: results still come out in order).
+    With `track` (enabled), each source's digits get track ids (`camrec.track`), in frame order.
     """
     summary = Summary()
     with contextlib.ExitStack() as stack:
@@ -60,7 +64,10 @@ def run(
             stack.enter_context(sink)
         for source in sources:
             with source:
+                tracker = Tracker(track.min_iou, track.max_missed) if track is not None and track.enabled else None
                 for frame, result in processed(source, process, workers):
+                    if tracker is not None:
+                        result = replace(result, detections=tracker.update(result.detections))
                     image = draw(frame.image, result) if draw is not None else None
                     for sink in sinks:
                         sink.write(frame, result.detections, image)

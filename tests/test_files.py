@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from benchmarks.scoring import Tally, score_frame
+from camrec.detections import iou_matrix
 from tests.conftest import MNIST_DIR, REPO, assert_one_error_line, run_camrec
 from tests.scenes import mnist_test_pool, write_scene_images, write_test_clip
 
@@ -48,6 +49,26 @@ def frame_f1(records, truth) -> float:
         scene = truth[record["frame"]]
         scores.append(score_frame(boxes, digits, scene.boxes, scene.digits).f1)
     return float(np.mean(scores))
+
+
+def test_each_digit_of_a_moving_sheet_keeps_one_track_id(clips, tmp_path):
+    folder, truth = clips
+    out = tmp_path / "out.jsonl"
+    assert run_camrec("video", str(folder / "sheet.mp4"), "--json", str(out)).returncode == 0
+    ids_of: dict[int, list[int]] = {}  # per written digit (its place in the truth), the ids it was read with
+    for record in read_jsonl(out):
+        scene = truth[record["frame"]]
+        boxes = np.array([d["box"] for d in record["detections"]], np.int32).reshape(-1, 4)
+        overlap = iou_matrix(boxes, scene.boxes) if len(boxes) else np.zeros((0, len(scene.boxes)))
+        for detection, ious in zip(record["detections"], overlap):
+            if ious.max() >= 0.5:
+                ids_of.setdefault(int(ious.argmax()), []).append(detection["track_id"])
+    assert len(ids_of) == len(truth[0].digits)
+    # Each digit is one track for nearly all of the clip (measured: one id per digit in all 60 frames), and
+    # no two digits share one.
+    main_ids = [max(set(ids), key=ids.count) for ids in ids_of.values()]
+    assert all(ids.count(main) >= 0.95 * CLIP_FRAMES for ids, main in zip(ids_of.values(), main_ids))
+    assert len(set(main_ids)) == len(main_ids)
 
 
 @pytest.mark.parametrize(("suffix", "saved_as"), [(".mp4", ".mov"), (".avi", ".avi")])
