@@ -36,11 +36,10 @@ class Tracker:
         matched = np.zeros(len(self.ids), bool)
         if len(detections) and len(self.ids):
             overlap = iou_matrix(detections.boxes, self.boxes)
+            boxes, tracks = np.nonzero(overlap >= self.min_iou)
             # The closest pairs first; each box and each track is taken once.
-            for flat in np.argsort(-overlap, axis=None, kind="stable").tolist():
-                box, track = divmod(flat, len(self.ids))
-                if overlap[box, track] < self.min_iou:
-                    break
+            order = np.argsort(-overlap[boxes, tracks], kind="stable")
+            for box, track in zip(boxes[order].tolist(), tracks[order].tolist()):
                 if ids[box] < 0 and not matched[track]:
                     ids[box], matched[track] = self.ids[track], True
         new = ids < 0
