@@ -85,12 +85,10 @@ def inside_share(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _intersections(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     a, b = a.astype(np.float64).reshape(-1, 4), b.astype(np.float64).reshape(-1, 4)
-    x0 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y0 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x1 = np.minimum(a[:, None, 0] + a[:, None, 2], b[None, :, 0] + b[None, :, 2])
-    y1 = np.minimum(a[:, None, 1] + a[:, None, 3], b[None, :, 1] + b[None, :, 3])
-    inter = np.clip(x1 - x0, 0, None) * np.clip(y1 - y0, 0, None)
-    return inter, a[:, 2] * a[:, 3], b[:, 2] * b[:, 3]
+    (ax, ay, aw, ah), (bx, by, bw, bh) = a.T, b.T
+    across = np.minimum.outer(ax + aw, bx + bw) - np.maximum.outer(ax, bx)
+    down = np.minimum.outer(ay + ah, by + bh) - np.maximum.outer(ay, by)
+    return np.maximum(across, 0) * np.maximum(down, 0), aw * ah, bw * bh
 
 
 def _check(name: str, array: object, shape: tuple[int, ...], dtype: type) -> None:

@@ -55,15 +55,14 @@ def follows(boxes: np.ndarray) -> np.ndarray:
     """(N, N) bool for boxes (N, 4) x, y, w, h: whether the digit in box j may be the next digit of a number
     after the digit in box i: on its line, about as tall, to its right and close behind it (touching digits
     cut apart may overlap)."""
-    x, y, w, h = (boxes[:, k] for k in range(4))
-    shorter = np.minimum(h[:, None], h[None, :])
-    taller = np.maximum(h[:, None], h[None, :])
-    shared = np.minimum(y[:, None] + h[:, None], y[None, :] + h[None, :]) - np.maximum(y[:, None], y[None, :])
-    gap = x[None, :] - (x[:, None] + w[:, None])
+    x, y, w, h = boxes.T
+    shorter, taller = np.minimum.outer(h, h), np.maximum.outer(h, h)
+    shared = np.minimum.outer(y + h, y + h) - np.maximum.outer(y, y)
+    gap = -np.subtract.outer(x + w, x)  # [i, j]: box j's left edge less box i's right edge
     return (
         (shared >= SAME_LINE * shorter)
         & (taller <= SIMILAR_HEIGHT * shorter)
-        & (x[None, :] > x[:, None])
+        & np.less.outer(x, x)
         & (gap <= GAP * taller)
     )
 
