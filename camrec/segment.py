@@ -78,8 +78,10 @@ LEANING_SURE = 0.995
 #   narrower than CUT_FROM, so its two sure halves take its place too (`Cutter.replaceable`), at no cost.
 #   Train digits, 40 and 60 frames of numbers: 879 -> 885 and 1160 -> 1162 digits read, no more false
 #   ones; `accuracy.py --pool train`: numbers 0.906 -> 0.907 on seed 1, 0.911 on seed 3 as before, every
-#   other group the same. Halves for
-#   candidates from 0.9 as wide as tall (four crops more per frame of numbers) read no digit more.
+#   other group the same. Halves also for such candidates from 0.9 as wide as tall read no digit more.
+# - Pairs from 0.7 or 0.8 as wide as tall, cut anywhere from 10 to 90 % of their width (a 1 written against
+#   a 6 or a 3): numbers 0.907 -> 0.911 and 0.911 -> 0.915 on seeds 1 and 3, but a phone photo's 0 read as
+#   a 1 and a 7, and a 6 as a 1 and a 0 (photos of hard scenes: one digit less, two false more). Not kept.
 PAIR_FROM = 1.1
 PAIR_MIDDLE = (0.25, 0.75)
 PAIR_SURE = 0.999
