@@ -3,8 +3,8 @@ alone.
 
 People write a number's digits closer together than the numbers beside it: within a number the gap is a
 fraction of a digit's height (or none at all, when the digits touch), between two numbers about a digit's
-height or more. So neighbours in reading order join when they stand on one line, are about as tall as each
-other and are less than GAP of the taller one's height apart.
+height or more. So a digit follows the nearest digit to its left that stands on its line, is about as
+tall and is less than GAP of the taller one's height away, and a number is a chain of such digits.
 """
 
 from __future__ import annotations

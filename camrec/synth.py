@@ -288,10 +288,8 @@ def numbers_in_view(sheet: Sheet, written: np.ndarray) -> np.ndarray:
     -1 for a digit written alone, and for the digits of a number that the frame cuts (not all in view)."""
     if sheet.numbers is None:
         return np.full(len(written), -1, np.int64)
-    numbers = sheet.numbers[written]
-    whole = np.bincount(numbers, minlength=len(sheet.numbers)) == np.bincount(
-        sheet.numbers, minlength=len(sheet.numbers)
-    )
+    numbers, count = sheet.numbers[written], len(sheet.numbers)
+    whole = np.bincount(numbers, minlength=count) == np.bincount(sheet.numbers, minlength=count)
     return np.where(whole[numbers], numbers, -1)
 
 
