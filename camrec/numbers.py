@@ -9,6 +9,8 @@ tall and is less than GAP of the taller one's height away, and a number is a cha
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import numpy as np
 
 from camrec.detections import Detections
@@ -28,17 +30,27 @@ def group_numbers(detections: Detections) -> list[np.ndarray]:
 
     Each digit is followed by the nearest digit that `follows` it, so that a number stays whole even where
     a tilted line's reading order takes one of its digits for a line of its own."""
-    return [np.array(number, np.int64) for number in chains(detections.boxes.astype(np.int64))]
+    return [np.array(number, np.int64) for number in chains(detections.boxes.tolist())]
 
 
-def chains(boxes: np.ndarray) -> list[list[int]]:
-    """`group_numbers` for boxes (N, 4), as lists (a frame's JSON line waits for them)."""
-    lefts, rights = np.nonzero(follows(boxes))
-    gaps = boxes[rights, 0] - (boxes[lefts, 0] + boxes[lefts, 2])
+def chains(boxes: list[list[int]]) -> list[list[int]]:
+    """`group_numbers` for boxes [x, y, w, h], as lists.
+
+    Plain Python: a frame has a few dozen digits at most, and numpy's call overhead on arrays that small
+    cost 0.060 ms a throughput-clip frame for its numbers, against 0.025 (the best of 15 passes over 100
+    frames), in the thread that writes every frame's JSON line while the others work on the next frames."""
+    # Only boxes that start a little way to the right of a box can follow it: found by their left edges.
+    by_left = sorted(range(len(boxes)), key=lambda i: boxes[i][0])
+    lefts = [boxes[i][0] for i in by_left]
+    reach = GAP * max((box[3] for box in boxes), default=0)
+    links = sorted(
+        (boxes[j][0] - (left[0] + left[2]), i, j)
+        for i, left in enumerate(boxes)
+        for j in by_left[bisect_right(lefts, left[0]) : bisect_right(lefts, left[0] + left[2] + reach)]
+        if follows(left, boxes[j])
+    )
     following, preceded = [-1] * len(boxes), [False] * len(boxes)
-    # The closest pairs first: a digit that two digits could follow goes to the nearer one.
-    order = np.argsort(gaps, kind="stable")
-    for left, right in zip(lefts[order].tolist(), rights[order].tolist()):
+    for _, left, right in links:  # the closest first: a digit that two could follow goes to the nearer
         if following[left] < 0 and not preceded[right]:
             following[left], preceded[right] = right, True
     numbers = []
@@ -51,19 +63,18 @@ def chains(boxes: np.ndarray) -> list[list[int]]:
     return numbers
 
 
-def follows(boxes: np.ndarray) -> np.ndarray:
-    """(N, N) bool for boxes (N, 4) x, y, w, h: whether the digit in box j may be the next digit of a number
-    after the digit in box i: on its line, about as tall, to its right and close behind it (touching digits
-    cut apart may overlap)."""
-    x, y, w, h = boxes.T
-    shorter, taller = np.minimum.outer(h, h), np.maximum.outer(h, h)
-    shared = np.minimum.outer(y + h, y + h) - np.maximum.outer(y, y)
-    gap = -np.subtract.outer(x + w, x)  # [i, j]: box j's left edge less box i's right edge
+def follows(left: list[int], right: list[int]) -> bool:
+    """Whether the digit in box `right` (x, y, w, h) may be the next digit of a number after the digit in
+    box `left`: to its right and close behind it (touching digits cut apart may overlap), about as tall,
+    and on its line."""
+    if right[0] <= left[0]:
+        return False
+    taller, shorter = max(left[3], right[3]), min(left[3], right[3])
+    shared = min(left[1] + left[3], right[1] + right[3]) - max(left[1], right[1])
     return (
-        (shared >= SAME_LINE * shorter)
-        & (taller <= SIMILAR_HEIGHT * shorter)
-        & np.less.outer(x, x)
-        & (gap <= GAP * taller)
+        right[0] - (left[0] + left[2]) <= GAP * taller
+        and taller <= SIMILAR_HEIGHT * shorter
+        and shared >= SAME_LINE * shorter
     )
 
 
@@ -73,7 +84,7 @@ def number_records(detections: Detections) -> list[dict]:
     boxes, digits = detections.boxes.tolist(), detections.digits.tolist()
     confidences = detections.confidences.tolist()
     records = []
-    for members in chains(detections.boxes.astype(np.int64)):
+    for members in chains(boxes):
         if len(members) == 1:  # most numbers in view, made quickly (a frame's JSON line waits for them)
             i = members[0]
             records.append(

@@ -14,40 +14,51 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from camrec.detections import Detections, iou_matrix
+from camrec.detections import Detections
 
 
 @dataclass
 class Tracker:
-    """Ids for the detections of one source's frames, given in order to `update`."""
+    """Ids for the detections of one source's frames, given in order to `update`.
+
+    Plain Python: a frame has a few dozen digits at most, and numpy's call overhead on arrays that small
+    cost 0.064 ms a throughput-clip frame, against 0.022 (the best of 15 passes over 100 frames), in the
+    thread that writes every frame's JSON line while the others work on the next frames."""
 
     min_iou: float = 0.3
     max_missed: int = 10
 
     def __post_init__(self) -> None:
-        self.boxes = np.zeros((0, 4), np.int32)  # each live track's last box
-        self.ids = np.zeros(0, np.int64)
-        self.missed = np.zeros(0, np.int64)  # frames since each track's digit was last read
+        self.tracks: list[tuple[list[int], int, int]] = []  # each live track's last box, id, frames missed
         self.next_id = 1
 
     def update(self, detections: Detections) -> Detections:
         """The frame's detections with `track_ids`; the tracks move on to this frame."""
-        ids = np.full(len(detections), -1, np.int64)
-        matched = np.zeros(len(self.ids), bool)
-        if len(detections) and len(self.ids):
-            overlap = iou_matrix(detections.boxes, self.boxes)
-            boxes, tracks = np.nonzero(overlap >= self.min_iou)
-            # The closest pairs first; each box and each track is taken once.
-            order = np.argsort(-overlap[boxes, tracks], kind="stable")
-            for box, track in zip(boxes[order].tolist(), tracks[order].tolist()):
-                if ids[box] < 0 and not matched[track]:
-                    ids[box], matched[track] = self.ids[track], True
-        new = ids < 0
-        ids[new] = np.arange(self.next_id, self.next_id + int(new.sum()))
-        self.next_id += int(new.sum())
+        boxes = detections.boxes.tolist()
+        pairs = []
+        for box, (x, y, w, h) in enumerate(boxes):
+            for track, ((tx, ty, tw, th), _, _) in enumerate(self.tracks):
+                if tx >= x + w or x >= tx + tw:
+                    continue  # most pairs, at the cost of two comparisons
+                across = min(x + w, tx + tw) - max(x, tx)
+                down = min(y + h, ty + th) - max(y, ty)
+                if across > 0 and down > 0:
+                    inter = across * down
+                    overlap = inter / (w * h + tw * th - inter)  # IoU
+                    if overlap >= self.min_iou:
+                        pairs.append((-overlap, box, track))
+        pairs.sort()
+        ids, matched = [0] * len(boxes), [False] * len(self.tracks)
+        for _, box, track in pairs:  # the closest first; each box and each track is taken once
+            if not ids[box] and not matched[track]:
+                ids[box], matched[track] = self.tracks[track][1], True
+        for box in range(len(boxes)):
+            if not ids[box]:
+                ids[box], self.next_id = self.next_id, self.next_id + 1
         # Tracks read in this frame move to their new boxes; the others wait, up to max_missed frames.
-        waiting = ~matched & (self.missed < self.max_missed)
-        self.boxes = np.concatenate([detections.boxes, self.boxes[waiting]])
-        self.ids = np.concatenate([ids, self.ids[waiting]])
-        self.missed = np.concatenate([np.zeros(len(detections), np.int64), self.missed[waiting] + 1])
-        return replace(detections, track_ids=ids)
+        self.tracks = [(box, track_id, 0) for box, track_id in zip(boxes, ids)] + [
+            (box, track_id, missed + 1)
+            for (box, track_id, missed), taken in zip(self.tracks, matched)
+            if not taken and missed < self.max_missed
+        ]
+        return replace(detections, track_ids=np.array(ids, np.int64))
