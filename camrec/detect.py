@@ -16,6 +16,7 @@ import numpy as np
 
 from camrec.config import DetectConfig
 from camrec.cores import beside
+from camrec.detections import iou_matrix
 
 SPECK = 4  # components smaller than this many working pixels are noise, not even pieces of digits
 LINE_SHARE = 0.35  # a horizontal run longer than this share of the frame width is ruling, not a stroke
@@ -355,7 +356,7 @@ class PaperBeside:
         # Which digits reach into which shy box's bands: all at once, most shy boxes have none beside them.
         x, y, w, h = boxes[shy].T
         pad = np.maximum(2, h // 6)
-        near = overlaps(np.stack([x - pad, y - pad, w + 2 * pad, h + 2 * pad], axis=1), boxes[digits])
+        near = iou_matrix(np.stack([x - pad, y - pad, w + 2 * pad, h + 2 * pad], axis=1), boxes[digits]) > 0
         for i, reaching in zip(shy[near.any(axis=1)].tolist(), near[near.any(axis=1)]):
             others = np.concatenate([groups[j] for j in digits[reaching]])  # one call's groups share no component
             fits[i] = self.darkest_side(boxes[i], others) - ink_levels[i] >= least
@@ -363,32 +364,19 @@ class PaperBeside:
     def darkest_side(self, box: np.ndarray, others: np.ndarray) -> float:
         """The mean grey of the darkest band beside `box` (as `darkest_side` has them), the pixels of
         components `others` left out; a band that is mostly theirs does not count."""
-        x, y, w, h = (int(v) for v in box)
-        pad = max(2, h // 6)
         rows, cols = self.labels.shape
-        left, top = max(x - pad, 0), max(y - pad, 0)
-        around = (slice(top, min(y + h + pad, rows)), slice(left, min(x + w + pad, cols)))
+        x0, y0, x1, y1 = (edge[:, 0].clip(0, limit) for edge, limit in zip(side_bands(box[None]), (cols, rows) * 2))
+        left, top = int(x0.min()), int(y0.min())
+        around = (slice(top, int(y1.max())), slice(left, int(x1.max())))
         paper = ~np.isin(self.labels[around], others)  # once for all four bands
         grey = np.where(paper, self.source[around], 0)
-        x, y = x - left, y - top  # the box within `around`
         darkest = np.inf
-        for band in (
-            (slice(y, y + h), slice(max(x - pad, 0), x)),
-            (slice(y, y + h), slice(x + w, x + w + pad)),
-            (slice(max(y - pad, 0), y), slice(x, x + w)),
-            (slice(y + h, y + h + pad), slice(x, x + w)),
-        ):
+        for a, b, c, d in zip(*(edge.tolist() for edge in (x0 - left, y0 - top, x1 - left, y1 - top))):
+            band = (slice(b, d), slice(a, c))
             count = int(paper[band].sum())
             if count and count >= paper[band].size // 4:
                 darkest = min(darkest, float(grey[band].sum()) / count)
         return darkest if np.isfinite(darkest) else 0.0
-
-
-def overlaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, M) bool: which boxes of a (N, 4) and b (M, 4), x, y, w, h, share pixels."""
-    ax, ay, aw, ah = (a[:, i, None] for i in range(4))
-    bx, by, bw, bh = (b[None, :, i] for i in range(4))
-    return (ax < bx + bw) & (bx < ax + aw) & (ay < by + bh) & (by < ay + ah)
 
 
 def digit_image(shape: tuple[int, ...]) -> bool:
@@ -501,6 +489,17 @@ def component_means(
     )
 
 
+def side_bands(boxes: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The bands just outside boxes (N, 4) x, y, w, h that `darkest_side` measures, as x0, y0, x1, y1,
+    (4, N) int64 each, not clipped to the frame: rows left, right, above and below; a band is as deep as
+    a sixth of its box's height, at least 2 px."""
+    x, y, w, h = (boxes[:, i].astype(np.int64) for i in range(4))
+    pad = np.maximum(2, h // 6)
+    x0, x1 = np.stack([x - pad, x + w, x, x]), np.stack([x, x + w + pad, x + w, x + w])
+    y0, y1 = np.stack([y, y, y - pad, y + h]), np.stack([y + h, y + h, y, y + h + pad])
+    return x0, y0, x1, y1
+
+
 def darkest_side(integral: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """Per box, the mean grey of the darkest of four bands just outside it (left, right, above, below).
 
@@ -513,11 +512,8 @@ def darkest_side(integral: np.ndarray, boxes: np.ndarray) -> np.ndarray:
         (N,) float64.
     """
     height, width = integral.shape[0] - 1, integral.shape[1] - 1
-    x, y, w, h = (boxes[:, i].astype(np.int64) for i in range(4))
-    pad = np.maximum(2, h // 6)
-    # Rows: the band left, right, above and below each box.
-    x0, x1 = np.stack([x - pad, x + w, x, x]).clip(0, width), np.stack([x, x + w + pad, x + w, x + w]).clip(0, width)
-    y0, y1 = np.stack([y, y, y - pad, y + h]).clip(0, height), np.stack([y + h, y + h, y, y + h + pad]).clip(0, height)
+    x0, y0, x1, y1 = side_bands(boxes)
+    x0, x1, y0, y1 = x0.clip(0, width), x1.clip(0, width), y0.clip(0, height), y1.clip(0, height)
     valid = (x1 > x0) & (y1 > y0)  # a band outside the frame has no pixels
     total = integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0]
     means = np.where(valid, total / np.maximum((x1 - x0) * (y1 - y0), 1), np.inf).min(axis=0)

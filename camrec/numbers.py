@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
-import numpy as np
-
 from camrec.detections import Detections
 
 # The widest gap within a number, as a share of the taller digit's height. Chosen on 40 frames of numbers
@@ -24,17 +22,12 @@ SAME_LINE = 0.5  # two digits share at least this much of the shorter one's heig
 SIMILAR_HEIGHT = 1.6  # the taller digit is at most this many times as tall as the shorter one
 
 
-def group_numbers(detections: Detections) -> list[np.ndarray]:
-    """Which detections make up each number: (k,) int64 indices into `detections`, left to right, one
-    array per number, in the reading order of their first digits (a lone digit is a number of one digit).
+def group_numbers(boxes: list[list[int]]) -> list[list[int]]:
+    """Which boxes (x, y, w, h, in reading order) make up each number: their indices, left to right, one
+    list per number, in the reading order of their first digits (a lone digit is a number of one digit).
 
     Each digit is followed by the nearest digit that `follows` it, so that a number stays whole even where
-    a tilted line's reading order takes one of its digits for a line of its own."""
-    return [np.array(number, np.int64) for number in chains(detections.boxes.tolist())]
-
-
-def chains(boxes: list[list[int]]) -> list[list[int]]:
-    """`group_numbers` for boxes [x, y, w, h], as lists.
+    a tilted line's reading order takes one of its digits for a line of its own.
 
     Plain Python: a frame has a few dozen digits at most, and numpy's call overhead on arrays that small
     cost 0.060 ms a throughput-clip frame for its numbers, against 0.025 (the best of 15 passes over 100
@@ -84,7 +77,7 @@ def number_records(detections: Detections) -> list[dict]:
     boxes, digits = detections.boxes.tolist(), detections.digits.tolist()
     confidences = detections.confidences.tolist()
     records = []
-    for members in chains(boxes):
+    for members in group_numbers(boxes):
         if len(members) == 1:  # most numbers in view, made quickly (a frame's JSON line waits for them)
             i = members[0]
             records.append(
