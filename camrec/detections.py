@@ -71,6 +71,18 @@ class Detections:
         return records
 
 
+def closest_first(pairs: list[tuple[float, int, int]]) -> list[tuple[int, int]]:
+    """A one-to-one matching: of (distance, a, b) pairs, the closest first, each a and each b taken once
+    (a digit and its track, a digit and the next digit of its number)."""
+    taken_a, taken_b, matched = set(), set(), []
+    for _, a, b in sorted(pairs):
+        if a not in taken_a and b not in taken_b:
+            taken_a.add(a)
+            taken_b.add(b)
+            matched.append((a, b))
+    return matched
+
+
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU of every box in a (N, 4) against every box in b (M, 4), both x, y, w, h."""
     inter, area_a, area_b = _intersections(a, b)
