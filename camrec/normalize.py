@@ -38,8 +38,8 @@ def fit_mnist(ink: np.ndarray) -> np.ndarray:
     peak = float(ink.max()) if ink.size else 0.0
     if peak <= 0:
         return np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
-    # numpy's comparison: OpenCV's `compare` with a scalar took 0.1-0.3 ms a crop on some builds and CPUs
-    # (measured with opencv-python 4.13 on an AMD EPYC host), numpy's 3 microseconds.
+    # numpy's comparison: OpenCV's `compare` with a scalar took 0.1-0.3 ms a crop (opencv-python 4.13 on an
+    # AVX2 host; opencv/opencv#28251 reports it 4x slower since 4.12 through IPP), numpy's 3 microseconds.
     x, y, width, height = cv2.boundingRect((ink > INK_FLOOR * peak).view(np.uint8))
     ink = ink[y : y + height, x : x + width]
     scale = FIT_SIZE / max(height, width)
