@@ -326,12 +326,14 @@ def make_scene(
     kind: str = "moderate",
     condition: str | None = None,
     distractors: tuple[str, ...] = DISTRACTORS,
+    n_digits: int | None = None,
 ) -> Scene:
-    """One deterministic scene: kind 'moderate', 'hard' (with a condition) or 'empty'."""
+    """One deterministic scene: kind 'moderate', 'hard' (with a condition) or 'empty'; with `n_digits`,
+    exactly that many digits in two rows (`place_digits`)."""
     rng = np.random.default_rng(seed)
     if kind == "hard" and condition is None:
         condition = str(rng.choice(HARD_CONDITIONS))
-    sheet = make_sheet(rng, pool, kind, condition, distractors)
+    sheet = make_sheet(rng, pool, kind, condition, distractors, n_digits)
     return photograph(sheet, rng, kind=kind)
 
 
