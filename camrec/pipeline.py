@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from camrec.allocator import keep_freed_memory
 from camrec.classifier import Classifier, resolve_model_path
 from camrec.config import Config
 from camrec.detect import Found, ink_readings, looks_light_on_dark, reading_order
@@ -238,6 +239,7 @@ class Recognizer:
 
 def load_recognizer(config: Config, model: str | os.PathLike | None = None) -> Recognizer:
     """The pipeline with the model of `--model`, else the config's `model.path`, else the shipped one.
-    Raises ModelError."""
+    Raises ModelError. Frames then reuse the memory of the frames before (`allocator`)."""
     path = resolve_model_path(model, config.model.path)
+    keep_freed_memory()
     return Recognizer(config, Classifier.load(path, config.model.runtime, config.model.threads))

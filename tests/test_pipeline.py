@@ -6,6 +6,8 @@ import dataclasses
 import itertools
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import cv2
@@ -657,3 +659,29 @@ def test_numbers_of_touching_digits_are_cut_into_digits(pool, recognizer, monkey
     assert tallies["cut"].f1 >= 0.85 and tallies["whole"].f1 <= 0.65
     assert tallies["cut"].hits > tallies["pairs read as one"].hits
     assert tallies["cut"].hits > tallies["straight cuts only"].hits
+
+
+FRAME_OF_ARRAYS = """
+import resource, sys
+import numpy as np
+if sys.argv[1] == "keep":
+    from camrec.allocator import keep_freed_memory
+    assert keep_freed_memory()
+def frame():  # a dozen frame-sized arrays, made and freed, as each frame does
+    return sum(int(a[0]) for a in [np.ones(640 * 480, np.uint8) for _ in range(12)])
+frame()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(50):
+    frame()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def test_frames_reuse_freed_memory_instead_of_faulting_it_in_again():
+    def page_faults(mode: str) -> int:
+        run = subprocess.run([sys.executable, "-c", FRAME_OF_ARRAYS, mode], capture_output=True, text=True, check=True)
+        return int(run.stdout)
+
+    default, kept = page_faults("default"), page_faults("keep")
+    assert default > 10_000  # glibc's default: the memory goes back to the kernel and faults in again
+    assert kept < default / 20
