@@ -527,8 +527,9 @@ def remove_long_lines(binary: np.ndarray) -> np.ndarray:
     frame tall, which spares the stem of a 1 written as tall as a drawing canvas or held close to a camera.
     """
     height, width = binary.shape
-    across = beside(long_runs, binary, int(LINE_SHARE * width), 1)  # while the columns are searched
-    runs = [long_runs(binary, int(0.6 * height), axis=0), across.result()]
+    # Both here, one after the other: on the helper thread (`beside`) the rows' search, a tenth of a
+    # millisecond, waited as long for the thread to wake (paired on the throughput clip: 0.08 ms more a frame).
+    runs = [long_runs(binary, int(0.6 * height), axis=0), long_runs(binary, int(LINE_SHARE * width), axis=1)]
     runs = [run for run in runs if run is not None]
     if not runs:
         return binary  # no ruling and no sheet edge in view: no full-size work at all
