@@ -15,6 +15,7 @@ import numpy as np
 from camrec.allocator import keep_freed_memory
 from camrec.classifier import Classifier, resolve_model_path
 from camrec.config import Config
+from camrec.cores import without_ipp
 from camrec.detect import Found, ink_readings, looks_light_on_dark, reading_order
 from camrec.detections import Detections, inside_share, iou_matrix
 from camrec.normalize import cut_inks, fit_crops
@@ -234,7 +235,8 @@ class Recognizer:
         self.classifier = classifier
 
     def __call__(self, image: np.ndarray) -> FrameResult:
-        return process_frame(image, self.config, self.classifier)
+        with without_ipp():
+            return process_frame(image, self.config, self.classifier)
 
 
 def load_recognizer(config: Config, model: str | os.PathLike | None = None) -> Recognizer:

@@ -19,7 +19,7 @@ from benchmarks.scoring import Tally, iou_matrix, score_frame
 from camrec.config import load_config
 from camrec.detect import Found, find_digit_boxes, label_components, reading_order
 from camrec.normalize import cut_inks, fit_mnist, normalize_crops
-from camrec.pipeline import load_recognizer, to_gray
+from camrec.pipeline import load_recognizer, process_frame, to_gray
 from camrec.synth import HELD_OUT_DISTRACTORS, make_scene
 from tests.scenes import mnist_test_pool
 
@@ -685,3 +685,18 @@ def test_frames_reuse_freed_memory_instead_of_faulting_it_in_again():
     default, kept = page_faults("default"), page_faults("keep")
     assert default > 10_000  # glibc's default: the memory goes back to the kernel and faults in again
     assert kept < default / 20
+
+
+def test_frames_are_read_without_ipp_and_the_callers_opencv_is_left_as_it_was(recognizer):
+    # Printed digits 15 px tall: their ink is enlarged to MNIST's 20 px, where IPP's resizing and OpenCV's
+    # own round differently (measured: a crop's pixels differ by 5e-7 at most).
+    page = np.full((480, 640), 225, np.uint8)
+    for i, digit in enumerate("3452"):
+        cv2.putText(page, digit, (150 + 40 * i, 240), cv2.FONT_HERSHEY_SIMPLEX, 0.75, 30, 2, cv2.LINE_AA)
+    with_ipp = process_frame(page, recognizer.config, recognizer.classifier)
+    assert cv2.ipp.useIPP()
+    without = recognizer(page)
+    assert cv2.ipp.useIPP()  # switched off only while the frame was read
+    assert without.detections.digits.tolist() == with_ipp.detections.digits.tolist() == [3, 4, 5, 2]
+    assert np.array_equal(without.detections.boxes, with_ipp.detections.boxes)
+    assert np.abs(without.crops - with_ipp.crops).max() < 1e-5
