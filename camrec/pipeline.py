@@ -35,6 +35,11 @@ class FrameResult:
     kept: np.ndarray
     candidate_probabilities: np.ndarray  # (M, 10) float32, for every candidate, kept or not
 
+    @property
+    def candidate_confidences(self) -> np.ndarray:
+        """(M,) float32: each candidate's best digit's probability, kept or not."""
+        return self.candidate_probabilities.max(axis=1, initial=0.0)
+
 
 def to_gray(image: np.ndarray) -> np.ndarray:
     """BGR or BGRA or gray uint8 to (H, W) uint8 gray."""
@@ -169,10 +174,7 @@ def read_touching(
     that no straight cutting read, cuts that lean like handwriting (`segment.SLANT`) in a third."""
     if not config.detect.touching:
         return results
-    cutters = [
-        Cutter(gray, result.found, result.kept, result.candidate_probabilities.max(axis=1, initial=0.0))
-        for result in results
-    ]
+    cutters = [Cutter(gray, result.found, result.kept, result.candidate_confidences) for result in results]
     results = with_cut_digits(results, cutters, classifier, config)
     if not any(cutter.unread for cutter in cutters):
         return results
@@ -199,7 +201,7 @@ def with_segments(
     if not len(cutter.crops):
         return result
     confidences = digit_probabilities.max(axis=1, initial=0.0)
-    replaceable = Cutter.replaceable(result.found, result.kept, result.candidate_probabilities.max(axis=1, initial=0.0))
+    replaceable = Cutter.replaceable(result.found, result.kept, result.candidate_confidences)
     boxes, chosen = cutter.digits_of(confidences, confident_digits(confidences, not_a_digit, config), replaceable)
     if not chosen:
         return result
