@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
 
 from camrec.annotate import annotate
+from camrec.classifier import resolve_model_path
 from camrec.config import Config, for_stills
 from camrec.errors import SinkError, SourceError
 from camrec.pipeline import load_recognizer
@@ -23,6 +25,11 @@ from camrec.sinks import (
 )
 from camrec.sources import Source, open_images, open_video
 from camrec.window import Viewer, check_display
+from camrec.workers import WorkerPool, can_start
+
+# `process.parallel: auto` starts worker processes for this many frames or more: a worker takes about 0.3 s
+# of a core to start (numpy, OpenCV, onnxruntime and the model), which a short run would not win back.
+PROCESSES_FROM = 100
 
 
 def process_files(args: argparse.Namespace, config: Config) -> tuple[Summary, list[str]]:
@@ -30,19 +37,25 @@ def process_files(args: argparse.Namespace, config: Config) -> tuple[Summary, li
     overwrite = args.overwrite or config.output.overwrite
     sources = open_sources(args)
     viewer = progress = None
+    stack = contextlib.ExitStack()
     try:
         sinks = make_sinks(args, sources, overwrite)
         for sink in sinks:
             sink.check()
         if args.show:
             check_display()
-        recognizer = load_recognizer(for_stills(config) if args.kind == "image" else config, args.model)
+        pipeline_config = for_stills(config) if args.kind == "image" else config
+        if in_processes(args, config, sources):
+            path = resolve_model_path(args.model, config.model.path)
+            process = stack.enter_context(WorkerPool(pipeline_config, path, config.process.workers))
+        else:
+            process = load_recognizer(pipeline_config, args.model)
         needs_image = args.save is not None or args.show
         viewer = Viewer(f"camrec {args.kind}") if args.show else None
         progress = make_progress(args, config, sources)
         summary = run(
             sources,
-            recognizer,
+            process,
             sinks,
             draw=(lambda image, result: annotate(image, result.detections)) if needs_image else None,
             on_frame=viewer.show if viewer else None,
@@ -52,6 +65,7 @@ def process_files(args: argparse.Namespace, config: Config) -> tuple[Summary, li
             track=config.track if args.kind == "video" else None,  # images are each a scene of their own
         )
     finally:
+        stack.close()
         if progress is not None:
             progress.close()
         if viewer is not None:
@@ -59,6 +73,19 @@ def process_files(args: argparse.Namespace, config: Config) -> tuple[Summary, li
         for source in sources:
             source.close()
     return summary, written_paths(sinks)
+
+
+def in_processes(args: argparse.Namespace, config: Config, sources: list[Source]) -> bool:
+    """Whether the frames go to worker processes (`process.parallel`; never for a window or one worker)."""
+    if config.process.workers <= 1 or args.show or config.process.parallel == "threads" or not can_start():
+        return False
+    if config.process.parallel == "processes":
+        return True
+    counts = [source.info.frame_count for source in sources]
+    frames = None if None in counts else sum(count // max(1, args.stride) for count in counts)
+    if args.max_frames:
+        frames = min(frames or args.max_frames, args.max_frames)
+    return frames is None or frames >= PROCESSES_FROM
 
 
 def open_sources(args: argparse.Namespace) -> list[Source]:

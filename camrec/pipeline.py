@@ -26,14 +26,15 @@ from camrec.segment import SLANT, Cutter
 class FrameResult:
     """Detections plus what the classifier saw, for debug views.
 
-    crops: (M, 28, 28, 1) float32 for all M candidates; kept: (M,) bool, which became detections.
+    crops: (M, 28, 28, 1) float32 for all M candidates; kept: (M,) bool, which became detections. A frame
+    read in a worker process (`camrec.workers`) comes back with its detections only, the rest None.
     """
 
     detections: Detections
-    found: Found
-    crops: np.ndarray
-    kept: np.ndarray
-    candidate_probabilities: np.ndarray  # (M, 10) float32, for every candidate, kept or not
+    found: Found | None = None
+    crops: np.ndarray | None = None
+    kept: np.ndarray | None = None
+    candidate_probabilities: np.ndarray | None = None  # (M, 10) float32, for every candidate, kept or not
 
     @property
     def candidate_confidences(self) -> np.ndarray:

@@ -21,6 +21,7 @@ from camrec.errors import CamrecError
 from camrec.pipeline import FrameResult
 from camrec.sources import Frame, Source
 from camrec.track import Tracker
+from camrec.workers import WorkerPool
 
 Process = Callable[[np.ndarray], FrameResult]
 Draw = Callable[[np.ndarray, FrameResult], np.ndarray]
@@ -42,7 +43,7 @@ class Summary:
 
 def run(
     sources: Iterable[Source],
-    process: Process,
+    process: Process | WorkerPool,
     sinks: list,
     *,
     draw: Draw | None = None,
@@ -55,7 +56,8 @@ def run(
     """Process every frame of every source (at most `max_frames` in all); returns the summary.
 
     `draw` makes the annotated image that sinks and `on_frame` receive; without it they get None.
-    `workers` > 1 processes that many frames at once (files only: results still come out in order).
+    `workers` > 1 processes that many frames at once in threads (files only: results still come out in
+    order); a `WorkerPool` as `process` does so in its worker processes.
     With `track` (enabled), each source's digits get track ids (`camrec.track`), in frame order.
     """
     summary = Summary()
@@ -82,9 +84,14 @@ def run(
     return summary
 
 
-def processed(frames: Iterable[Frame], process: Process, workers: int) -> Iterator[tuple[Frame, FrameResult]]:
+def processed(
+    frames: Iterable[Frame], process: Process | WorkerPool, workers: int
+) -> Iterator[tuple[Frame, FrameResult]]:
     """(frame, result) in frame order. With workers > 1, OpenCV and onnxruntime release the GIL, so
     frames overlap on the cores; at most `workers + 1` frames are in flight, which bounds memory."""
+    if isinstance(process, WorkerPool):
+        yield from process.processed(frames)
+        return
     if workers <= 1:
         for frame in frames:
             yield frame, process(frame.image)

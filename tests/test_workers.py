@@ -1,0 +1,193 @@
+"""Worker processes (`camrec.workers`): the same results as one process, and every way a run ends."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from camrec.classifier import shipped_model_path
+from camrec.config import as_dict, for_stills, from_dict, load_config
+from camrec.errors import SourceLost
+from camrec.pipeline import load_recognizer
+from camrec.sources import Frame
+from camrec.synth import make_scene
+from camrec.workers import WorkerPool
+from tests.conftest import MNIST_DIR, REPO, assert_one_error_line, run_camrec
+from tests.scenes import mnist_test_pool, write_test_clip
+
+PROCESSES = ("--set", "process.parallel=processes")
+THREADS = ("--set", "process.parallel=threads")
+
+
+@pytest.fixture(scope="module")
+def pool(mnist_dir):
+    return mnist_test_pool(mnist_dir)
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory, pool) -> Path:
+    path = tmp_path_factory.mktemp("clip") / "sheet.mp4"
+    write_test_clip(path, pool, 40, seed=31)
+    return path
+
+
+def frames_of(images: list[np.ndarray]) -> list[Frame]:
+    return [Frame(image, i, i / 30, "test") for i, image in enumerate(images)]
+
+
+def test_the_config_goes_to_a_worker_and_back_unchanged():
+    config = for_stills(load_config(overrides=["detect.block_size=41", "classify.min_confidence=0.7"]))
+    assert from_dict(json.loads(json.dumps(as_dict(config)))) == config
+
+
+def test_workers_read_frames_of_any_size_as_this_process_does(pool):
+    """Frames bigger than a slot make it grow; gray frames and colour frames alike."""
+    config = load_config()
+    recognizer = load_recognizer(config)
+    scenes = [make_scene(seed, pool, "moderate") for seed in (3, 4, 5)]
+    images = (
+        [
+            scenes[0].image,
+            cv2.resize(scenes[1].image, (1280, 960)),  # bigger than the first slots
+            cv2.cvtColor(scenes[2].image, cv2.COLOR_BGR2GRAY),
+            scenes[0].image[:300, :500].copy(),
+        ]
+        * 2
+    )  # more frames than slots: every slot is used again
+    with WorkerPool(config, shipped_model_path(), 2) as workers:
+        results = list(workers.processed(frames_of(images)))
+    assert [frame.index for frame, _ in results] == list(range(len(images)))
+    for (_, result), image in zip(results, images):
+        expected = recognizer(image).detections
+        assert len(expected) >= 3
+        np.testing.assert_array_equal(result.detections.boxes, expected.boxes)
+        np.testing.assert_array_equal(result.detections.digits, expected.digits)
+        np.testing.assert_allclose(result.detections.probabilities, expected.probabilities, atol=1e-6)
+        assert result.found is None  # only the detections come back
+
+
+def test_a_source_lost_mid_run_first_gives_the_frames_it_read(pool):
+    images = [make_scene(seed, pool, "moderate").image for seed in range(6)]
+
+    def source():
+        yield from frames_of(images)
+        raise SourceLost("clip.mp4", "frames end at 6 of the 60 the file declares")
+
+    read = []
+    with WorkerPool(load_config(), shipped_model_path(), 2) as workers, pytest.raises(SourceLost):
+        for frame, _ in workers.processed(source()):
+            read.append(frame.index)
+    assert read == list(range(6))
+
+
+def test_a_video_reads_the_same_in_worker_processes_as_in_threads(clip, tmp_path):
+    outputs = {}
+    for name, mode in [("processes", PROCESSES), ("threads", THREADS)]:
+        out, saved = tmp_path / f"{name}.jsonl", tmp_path / f"{name}.avi"
+        result = run_camrec("video", str(clip), "--json", str(out), "--save", str(saved), *mode)
+        assert result.returncode == 0, result.stderr
+        outputs[name] = out.read_text()
+        capture = cv2.VideoCapture(str(saved))
+        assert int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) == 40
+        capture.release()
+    assert outputs["processes"] == outputs["threads"]  # boxes, digits, confidences and track ids
+    assert len(outputs["processes"].splitlines()) == 40
+
+
+def test_a_bad_model_file_is_the_workers_one_line_exit_2(clip, tmp_path):
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    lines = []
+    for mode in (PROCESSES, THREADS):
+        result = run_camrec("video", str(clip), "--model", str(broken), "--json", str(tmp_path / "o.jsonl"), *mode)
+        lines.append(assert_one_error_line(result, 2, "broken.onnx: not a readable ONNX model"))
+    assert lines[0] == lines[1]
+
+
+def test_a_truncated_file_in_worker_processes_is_read_then_exit_3(clip, tmp_path):
+    cut = tmp_path / "cut.avi"
+    write_test_clip(tmp_path / "whole.avi", mnist_test_pool(MNIST_DIR), 60, seed=31)
+    data = (tmp_path / "whole.avi").read_bytes()
+    cut.write_bytes(data[: len(data) // 2])  # the AVI header still declares 60 frames
+    out = tmp_path / "out.jsonl"
+    assert_one_error_line(run_camrec("video", str(cut), "--json", str(out), *PROCESSES), 3, "cut.avi: frames end at")
+    frames = [json.loads(line)["frame"] for line in out.read_text().splitlines()]
+    assert frames == list(range(len(frames))) and 20 <= len(frames) < 60
+
+
+def children_of(pid: int) -> list[int]:
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def long_clip(tmp_path_factory, pool) -> Path:
+    path = tmp_path_factory.mktemp("long") / "long.avi"
+    write_test_clip(path, pool, 300, seed=9)
+    return path
+
+
+def start_long_run(long_clip: Path, out: Path) -> tuple[subprocess.Popen, list[int]]:
+    """`camrec video` on a 300-frame clip in worker processes, once 10 lines are written; and its workers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "camrec", "video", str(long_clip), "--json", str(out), *PROCESSES],
+        cwd=REPO,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "CAMREC_MNIST_DIR": str(MNIST_DIR)},
+        start_new_session=True,  # a process group of its own, as a command started from a terminal
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 10):
+        time.sleep(0.05)
+    return process, children_of(process.pid)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from /proc")
+def test_ctrl_c_ends_the_run_and_its_workers(long_clip, tmp_path):
+    out = tmp_path / "out.jsonl"
+    process, workers = start_long_run(long_clip, out)
+    assert len(workers) == 2
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal sends Ctrl-C: to the whole process group
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]  # no half-written line
+    assert [r["frame"] for r in records] == list(range(len(records)))
+    assert 10 <= len(records) < 300
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(alive(pid) for pid in workers):
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in workers)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from /proc")
+def test_a_worker_killed_mid_run_is_one_line_exit_1_and_the_frames_before_stay(long_clip, tmp_path):
+    out = tmp_path / "out.jsonl"
+    process, workers = start_long_run(long_clip, out)
+    os.kill(workers[0], signal.SIGKILL)
+    _, stderr = process.communicate(timeout=30)
+    lines = stderr.strip().splitlines()
+    assert process.returncode == 1 and len(lines) == 1, stderr
+    assert lines[0].startswith("camrec: error: worker process: ended unexpectedly"), lines[0]
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["frame"] for r in records] == list(range(len(records))) and len(records) >= 10
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and alive(workers[1]):
+        time.sleep(0.05)
+    assert not alive(workers[1])
