@@ -224,16 +224,13 @@ class WorkerPool:
 
 
 def _detections_from(data: bytes, count: int) -> Detections:
-    parts = np.frombuffer(data, np.uint8).copy()  # writable, as the pipeline's own arrays are
-    boxes, rest = np.split(parts, [count * 16])
-    digits, rest = np.split(rest, [count * 8])
-    confidences, probabilities = np.split(rest, [count * 4])
-    return Detections(
-        boxes=boxes.view(np.int32).reshape(count, 4),
-        digits=digits.view(np.int64),
-        confidences=confidences.view(np.float32),
-        probabilities=probabilities.view(np.float32).reshape(count, 10),
-    )
+    """The arrays `_detections_bytes` wrote, one after another (copied: writable, as the pipeline's own are)."""
+    arrays, offset = [], 0
+    for dtype, shape in (("<i4", (count, 4)), ("<i8", (count,)), ("<f4", (count,)), ("<f4", (count, 10))):
+        array = np.frombuffer(data, dtype, int(np.prod(shape)), offset).reshape(shape)
+        arrays.append(array.astype(dtype[1:]))
+        offset += array.nbytes
+    return Detections(*arrays)
 
 
 def _detections_bytes(detections: Detections) -> bytes:

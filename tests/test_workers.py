@@ -103,6 +103,22 @@ def test_a_video_reads_the_same_in_worker_processes_as_in_threads(clip, tmp_path
     assert len(outputs["processes"].splitlines()) == 40
 
 
+def test_an_image_set_reads_the_same_in_worker_processes_as_in_threads(pool, tmp_path):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, seed in enumerate(range(40, 46)):
+        image = make_scene(seed, pool, "moderate").image
+        cv2.imwrite(str(folder / f"photo{i}.png"), cv2.resize(image, None, fx=1 + i / 2, fy=1 + i / 2))
+    outputs = []
+    for mode in (PROCESSES, THREADS):
+        out = tmp_path / f"{mode[1]}.jsonl"
+        result = run_camrec("image", str(folder), "--json", str(out), *mode)
+        assert result.returncode == 0, result.stderr
+        outputs.append(out.read_text())
+    assert outputs[0] == outputs[1]
+    assert sum(len(json.loads(line)["detections"]) for line in outputs[0].splitlines()) >= 6 * 4
+
+
 def test_a_bad_model_file_is_the_workers_one_line_exit_2(clip, tmp_path):
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not a model")
