@@ -57,8 +57,9 @@ class WorkerError(CamrecError):
 
 
 def can_start() -> bool:
-    """Worker processes need file descriptors that children can inherit (not on Windows)."""
-    return os.name == "posix"
+    """Worker processes need file descriptors that children can inherit (not on Windows), and a Python
+    interpreter to start them with (not in an embedded one)."""
+    return os.name == "posix" and bool(sys.executable)
 
 
 class Slot:
@@ -70,6 +71,8 @@ class Slot:
         self.map = mmap.mmap(self.fd, size)
 
     def put(self, image: np.ndarray) -> None:
+        if image.dtype != np.uint8:  # what every source yields, and all a worker reads
+            raise ValueError(f"frames must be uint8, got {image.dtype}")
         if image.nbytes > len(self.map):
             os.ftruncate(self.fd, image.nbytes)
             self.map.close()
@@ -262,10 +265,10 @@ def _error_bytes(exc: BaseException) -> bytes:
 
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     """The worker's loop: setup, then one answer per request until stdin closes."""
-    setup = json.loads(requests.readline())
-    maps = {fd: mmap.mmap(fd, 0) for fd in setup["slots"]}
-    slots = setup["slots"]
     try:
+        setup = json.loads(requests.readline())
+        slots = setup["slots"]
+        maps = {fd: mmap.mmap(fd, 0) for fd in slots}
         recognize = load_recognizer(from_dict(setup["config"]), setup["model"])
         answers.write(COUNT.pack(0))
     except Exception as exc:
