@@ -81,11 +81,15 @@ def in_processes(args: argparse.Namespace, config: Config, sources: list[Source]
         return False
     if config.process.parallel == "processes":
         return True
-    counts = [source.info.frame_count for source in sources]
-    frames = None if None in counts else sum(count // max(1, args.stride) for count in counts)
-    if args.max_frames:
-        frames = min(frames or args.max_frames, args.max_frames)
+    frames = expected_frames(args, sources) or args.max_frames
     return frames is None or frames >= PROCESSES_FROM
+
+
+def expected_frames(args: argparse.Namespace, sources: list[Source]) -> int | None:
+    """How many frames the run will process, from the sources' declared counts; None when one is unknown."""
+    counts = [source.info.frame_count for source in sources]
+    total = None if None in counts else sum(count // max(1, args.stride) for count in counts)
+    return min(total, args.max_frames) if args.max_frames and total else total
 
 
 def open_sources(args: argparse.Namespace) -> list[Source]:
@@ -164,9 +168,6 @@ def make_progress(args: argparse.Namespace, config: Config, sources: list[Source
         return None
     from tqdm import tqdm
 
-    counts = [s.info.frame_count for s in sources]
-    total = None if None in counts else sum(c // max(1, args.stride) for c in counts)
-    if args.max_frames and total:
-        total = min(total, args.max_frames)
+    total = expected_frames(args, sources)
     unit = "image" if args.kind == "image" else "frame"  # a PDF page counts as an image, as in the summary
     return tqdm(total=total, unit=unit, file=sys.stderr, dynamic_ncols=True, leave=False)

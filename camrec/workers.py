@@ -2,7 +2,9 @@
 interpreter, GIL and model.
 
 Why processes: with two worker threads the Python parts of two frames queue on one GIL, and the two cores
-were only 83 % busy (`camrec video`, 600 frames: 10.1 s of CPU in 6.1 s). In processes nothing queues.
+were only 83 % busy (`camrec video`, 600 frames: 10.1 s of CPU in 6.1 s). In processes nothing queues:
+`benchmarks/throughput.py` in the same hour, 0.223 times bare decoding with threads (15 runs), 0.257 with
+processes (25 runs), the same JSON lines.
 
 How, without pickle: a worker is `python -m camrec.workers`. It reads its setup as one JSON line on stdin
 (the config, the model path, its frame slots), loads the model and says it is ready. The frames travel
@@ -159,7 +161,11 @@ class Worker:
     def _ended(self) -> WorkerError:
         code = self.process.wait()
         how = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
-        return WorkerError("worker process", f"ended unexpectedly ({how})", "--set process.parallel=threads runs none")
+        return WorkerError(
+            "worker process",
+            f"ended unexpectedly ({how})",
+            "--set process.parallel=threads reads frames in one process",
+        )
 
 
 class WorkerPool:

@@ -207,3 +207,27 @@ def test_a_worker_killed_mid_run_is_one_line_exit_1_and_the_frames_before_stay(l
     while time.monotonic() < deadline and alive(workers[1]):
         time.sleep(0.05)
     assert not alive(workers[1])
+
+
+@pytest.mark.parametrize(
+    ("counts", "stride", "max_frames", "parallel", "expected"),
+    [
+        ([60], 1, None, "auto", False),  # a short clip: starting workers would cost more than they win
+        ([60, 60], 1, None, "auto", True),  # two clips of 60: 120 frames in all
+        ([300], 4, None, "auto", False),  # 75 frames read
+        ([None], 1, None, "auto", True),  # a count the file does not declare
+        ([None], 1, 10, "auto", False),
+        ([5000], 1, 50, "auto", False),
+        ([60], 1, None, "processes", True),
+        ([5000], 1, None, "threads", False),
+    ],
+)
+def test_auto_starts_worker_processes_for_100_frames_or_more(counts, stride, max_frames, parallel, expected):
+    from argparse import Namespace
+    from types import SimpleNamespace
+
+    from camrec.files import in_processes
+
+    args = Namespace(stride=stride, max_frames=max_frames, show=False)
+    sources = [SimpleNamespace(info=SimpleNamespace(frame_count=count)) for count in counts]
+    assert in_processes(args, load_config(overrides=[f"process.parallel={parallel}"]), sources) is expected
