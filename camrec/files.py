@@ -47,7 +47,7 @@ def process_files(args: argparse.Namespace, config: Config) -> tuple[Summary, li
         pipeline_config = for_stills(config) if args.kind == "image" else config
         if in_processes(args, config, sources):
             path = resolve_model_path(args.model, config.model.path)
-            process = stack.enter_context(WorkerPool(pipeline_config, path, config.process.workers))
+            process = stack.enter_context(WorkerPool(pipeline_config, path, config.process.workers, args.debug))
         else:
             process = load_recognizer(pipeline_config, args.model)
         needs_image = args.save is not None or args.show

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import mmap
 import os
 import signal
@@ -50,6 +51,8 @@ BYTES_PER_DETECTION = 4 * 4 + 8 + 4 + 10 * 4  # box int32 x4, digit int64, confi
 FRAMES_PER_WORKER = 2  # in flight: one being read, one waiting, so that a worker never idles on the main process
 FIRST_SLOT_BYTES = 640 * 480 * 3  # slots grow when a frame is bigger
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[1])
+
+log = logging.getLogger(__name__)
 
 
 class WorkerError(CamrecError):
@@ -98,13 +101,13 @@ def _anonymous_file() -> int:
 class Worker:
     """The main process's end of one worker process: send a frame, read back its detections, in order."""
 
-    def __init__(self, setup: dict, slots: list[Slot]) -> None:
+    def __init__(self, setup: dict, slots: list[Slot], debug: bool = False) -> None:
         env = dict(os.environ)
         env.setdefault("OPENBLAS_NUM_THREADS", "1")  # read when numpy loads, before the worker's own settings
         # The worker imports camrec from where this process did, installed or not.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_PARENT, env.get("PYTHONPATH")]))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "camrec.workers"],
+            [sys.executable, "-m", "camrec.workers", *(["--debug"] if debug else [])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             pass_fds=[slot.fd for slot in slots],
@@ -175,8 +178,9 @@ class WorkerPool:
     a result holds the detections only (`FrameResult.found` and the other debug parts are None).
     """
 
-    def __init__(self, config: Config, model_path: str | os.PathLike, workers: int) -> None:
-        self.config, self.model_path, self.count = config, str(model_path), workers
+    def __init__(self, config: Config, model_path: str | os.PathLike, workers: int, debug: bool = False) -> None:
+        """`debug`: the workers print their tracebacks and library logs on stderr, as `--debug` asks."""
+        self.config, self.model_path, self.count, self.debug = config, str(model_path), workers, debug
         self.slots: list[Slot] = []
         self.workers: list[Worker] = []
 
@@ -184,7 +188,7 @@ class WorkerPool:
         try:
             self.slots = [Slot(FIRST_SLOT_BYTES) for _ in range(FRAMES_PER_WORKER * self.count)]
             setup = {"config": as_dict(self.config), "model": self.model_path, "slots": [s.fd for s in self.slots]}
-            self.workers = [Worker(setup, self.slots) for _ in range(self.count)]
+            self.workers = [Worker(setup, self.slots, self.debug) for _ in range(self.count)]
             for worker in self.workers:
                 worker.ready()
         except BaseException:
@@ -261,6 +265,7 @@ def _error_from(record: dict) -> CamrecError:
 
 
 def _error_bytes(exc: BaseException) -> bytes:
+    log.debug("worker %d failed", os.getpid(), exc_info=exc)  # the traceback, with --debug
     if isinstance(exc, CamrecError):
         record = {"kind": type(exc).__name__, "subject": exc.subject, "problem": exc.problem, "hint": exc.hint}
     else:
@@ -300,7 +305,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process ends the run; stdin closing ends a worker
     from camrec.cli import quiet_libraries, tune_process
 
-    quiet_libraries(debug=False)
+    quiet_libraries(debug="--debug" in sys.argv)
     tune_process()
     import cv2
 

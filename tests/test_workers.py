@@ -231,3 +231,17 @@ def test_auto_starts_worker_processes_for_100_frames_or_more(counts, stride, max
     args = Namespace(stride=stride, max_frames=max_frames, show=False)
     sources = [SimpleNamespace(info=SimpleNamespace(frame_count=count)) for count in counts]
     assert in_processes(args, load_config(overrides=[f"process.parallel={parallel}"]), sources) is expected
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_frame_a_worker_fails_on_is_one_error_and_its_traceback_only_with_debug(capfd, debug):
+    from camrec.workers import WorkerError
+
+    empty = np.zeros((0, 5, 3), np.uint8)  # no source yields one; OpenCV refuses it
+    with (
+        WorkerPool(load_config(), shipped_model_path(), 1, debug=debug) as workers,
+        pytest.raises(WorkerError, match=r"worker process: error: .*empty"),
+    ):
+        list(workers.processed(frames_of([empty])))
+    traceback = capfd.readouterr().err
+    assert ("Traceback" in traceback and "cvtColor" in traceback) is debug, traceback
