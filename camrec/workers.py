@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import mmap
 import os
 import signal
@@ -240,7 +241,7 @@ def _detections_from(data: bytes, count: int) -> Detections:
     """The arrays `_detections_bytes` wrote, one after another (copied: writable, as the pipeline's own are)."""
     arrays, offset = [], 0
     for dtype, shape in (("<i4", (count, 4)), ("<i8", (count,)), ("<f4", (count,)), ("<f4", (count, 10))):
-        array = np.frombuffer(data, dtype, int(np.prod(shape)), offset).reshape(shape)
+        array = np.frombuffer(data, dtype, math.prod(shape), offset).reshape(shape)
         arrays.append(array.astype(dtype[1:]))
         offset += array.nbytes
     return Detections(*arrays)
@@ -291,7 +292,7 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
         slot, height, width, channels = REQUEST.unpack(header)
         shape = (height, width, channels) if channels else (height, width)
         fd = slots[slot]
-        if len(maps[fd]) < int(np.prod(shape)):  # the main process grew this slot for a bigger frame
+        if len(maps[fd]) < math.prod(shape):  # the main process grew this slot for a bigger frame
             maps[fd] = mmap.mmap(fd, 0)
         try:
             image = np.ndarray(shape, np.uint8, maps[fd])
