@@ -210,23 +210,30 @@ class WorkerPool:
         free = list(range(len(self.slots)))
         ended: CamrecError | None = None
         frames = iter(frames)
-        while True:
-            try:
-                frame = next(frames)
-            except StopIteration:
-                break
-            except CamrecError as exc:  # a source lost mid-run: the frames it gave still count
-                ended = exc
-                break
-            if not free:
+        try:
+            while True:
+                try:
+                    frame = next(frames)
+                except StopIteration:
+                    break
+                except CamrecError as exc:  # a source lost mid-run: the frames it gave still count
+                    ended = exc
+                    break
+                if not free:
+                    yield self._collect(pending, free)
+                slot = free.pop()
+                self.slots[slot].put(frame.image)
+                worker = min(self.workers, key=lambda w: w.asked)  # the least busy, so that none idles
+                worker.ask(slot, frame.image)
+                pending.append((frame, worker, slot))
+            while pending:
                 yield self._collect(pending, free)
-            slot = free.pop()
-            self.slots[slot].put(frame.image)
-            worker = min(self.workers, key=lambda w: w.asked)  # the least busy, so that none idles
-            worker.ask(slot, frame.image)
-            pending.append((frame, worker, slot))
-        while pending:
-            yield self._collect(pending, free)
+        except GeneratorExit:
+            # The reader stopped early (`--max-frames`): take the answers still owed, so that the next
+            # source's first answer is its own.
+            while pending:
+                self._collect(pending, free)
+            raise
         if ended is not None:
             raise ended
 

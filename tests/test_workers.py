@@ -89,6 +89,19 @@ def test_a_source_lost_mid_run_first_gives_the_frames_it_read(pool):
     assert read == list(range(6))
 
 
+def test_a_source_left_early_leaves_no_answer_behind_for_the_next(pool):
+    """`--max-frames` stops reading one source with frames in flight; the next source gets its own answers."""
+    images = [make_scene(seed, pool, "moderate").image for seed in range(10, 16)]
+    recognizer = load_recognizer(load_config())
+    with WorkerPool(load_config(), shipped_model_path(), 2) as workers:
+        first = workers.processed(frames_of(images))
+        assert next(first)[0].index == 0  # by now the other three slots hold frames in flight
+        first.close()
+        later = [result.detections for _, result in workers.processed(frames_of(images[3:]))]
+    for detections, image in zip(later, images[3:]):
+        np.testing.assert_array_equal(detections.boxes, recognizer(image).detections.boxes)
+
+
 def test_a_video_reads_the_same_in_worker_processes_as_in_threads(clip, tmp_path):
     outputs = {}
     for name, mode in [("processes", PROCESSES), ("threads", THREADS)]:
