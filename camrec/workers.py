@@ -230,9 +230,11 @@ class WorkerPool:
                 yield self._collect(pending, free)
         except GeneratorExit:
             # The reader stopped early (`--max-frames`): take the answers still owed, so that the next
-            # source's first answer is its own.
-            while pending:
-                self._collect(pending, free)
+            # source's first answer is its own. A worker that failed meanwhile owes none, and the run is
+            # ending anyway: its error must not mask why.
+            with contextlib.suppress(CamrecError):
+                while pending:
+                    self._collect(pending, free)
             raise
         if ended is not None:
             raise ended
