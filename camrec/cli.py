@@ -5,8 +5,6 @@ and chooses exit codes (see CONTRACT.md: 0 done, 1 unexpected, 2 bad input, 3 so
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
 import logging
 import os
 import signal
@@ -15,9 +13,8 @@ import traceback
 from collections.abc import Callable
 
 from camrec import __version__
+from camrec.allocator import keep_freed_memory
 from camrec.errors import CamrecError
-
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (malloc.h)
 
 COMMANDS = {
     "webcam": "live recognition in a window (default source: camera 0)",
@@ -284,17 +281,13 @@ def tune_process() -> None:
 
     - One OpenBLAS thread: camrec does no linear algebra, and OpenBLAS's idle pool spins for a tenth of a
       second of CPU at start-up (measured, `camrec image`: 0.18 instead of 0.34 s user time).
-    - glibc keeps freed blocks of up to 32 MB for reuse. Each frame allocates a few MB of temporaries; by
-      default glibc gives every block over 128 kB back to the kernel when freed and the next frame faults
-      it in again, zeroed (measured, `camrec video` on two cores in two A/B runs: 0.7 and 0.9 ms less CPU
-      per frame, 8 and 11 % more frames/s).
+    - glibc keeps freed blocks of up to 32 MB for reuse (`allocator.keep_freed_memory`). Each frame
+      allocates a few MB of temporaries; by default glibc gives every block over 128 kB back to the kernel
+      when freed and the next frame faults it in again, zeroed (measured, `camrec video` on two cores in
+      two A/B runs: 0.7 and 0.9 ms less CPU per frame, 8 and 11 % more frames/s).
     """
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # read when numpy loads, which is later
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):  # not glibc (musl): nothing to tune
-            libc = ctypes.CDLL("libc.so.6")
-            libc.mallopt(M_MMAP_THRESHOLD, 32 << 20)
-            libc.mallopt(M_TRIM_THRESHOLD, 128 << 20)
+    keep_freed_memory()
 
 
 def quiet_libraries(debug: bool) -> None:
