@@ -42,12 +42,15 @@ class FrameResult:
         return self.candidate_probabilities.max(axis=1, initial=0.0)
 
 
-def to_gray(image: np.ndarray) -> np.ndarray:
-    """BGR or BGRA or gray uint8 to (H, W) uint8 gray."""
+def to_gray(image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """BGR or BGRA or gray uint8 to (H, W) uint8 gray; into `out` when given (a worker's shared memory)."""
     if image.ndim == 2:
-        return image
+        if out is None:
+            return image
+        np.copyto(out, image)
+        return out
     code = cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY
-    return cv2.cvtColor(image, code)
+    return cv2.cvtColor(image, code, dst=out)
 
 
 def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> FrameResult:

@@ -90,7 +90,10 @@ def processed(
     """(frame, result) in frame order. With workers > 1, OpenCV and onnxruntime release the GIL, so
     frames overlap on the cores; at most `workers + 1` frames are in flight, which bounds memory."""
     if isinstance(process, WorkerPool):
-        yield from process.processed(frames)
+        # This process's OpenCV work (each frame to gray, into the workers' memory; drawing) is small:
+        # waking OpenCV's threads for it cost more than it saves.
+        with opencv_threads(1):
+            yield from process.processed(frames)
         return
     if workers <= 1:
         for frame in frames:

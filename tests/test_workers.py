@@ -50,7 +50,8 @@ def test_the_config_goes_to_a_worker_and_back_unchanged():
 
 
 def test_workers_read_frames_of_any_size_as_this_process_does(pool):
-    """Frames bigger than a slot make it grow; gray frames and colour frames alike."""
+    """Frames bigger than a slot make it grow; gray, colour, BGRA and a view into a bigger frame alike (a
+    worker gets each in gray)."""
     config = load_config()
     recognizer = load_recognizer(config)
     scenes = [make_scene(seed, pool, "moderate") for seed in (3, 4, 5)]
@@ -59,7 +60,8 @@ def test_workers_read_frames_of_any_size_as_this_process_does(pool):
             scenes[0].image,
             cv2.resize(scenes[1].image, (1280, 960)),  # bigger than the first slots
             cv2.cvtColor(scenes[2].image, cv2.COLOR_BGR2GRAY),
-            scenes[0].image[:300, :500].copy(),
+            scenes[0].image[:300, :500],
+            cv2.cvtColor(scenes[1].image, cv2.COLOR_BGR2BGRA),
         ]
         * 2
     )  # more frames than slots: every slot is used again
@@ -73,6 +75,30 @@ def test_workers_read_frames_of_any_size_as_this_process_does(pool):
         np.testing.assert_array_equal(result.detections.digits, expected.digits)
         np.testing.assert_allclose(result.detections.probabilities, expected.probabilities, atol=1e-6)
         assert result.found is None  # only the detections come back
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="reads where the slots' files are from /proc")
+def test_without_memfd_the_slots_are_unlinked_files_that_grow(pool, monkeypatch, tmp_path):
+    """Where there is no memfd (macOS), the slots are temporary files, unlinked at once: nothing is left
+    behind, and a bigger frame still grows its slot."""
+    monkeypatch.delattr(os, "memfd_create", raising=False)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)  # tempfile reads TMPDIR again
+    config = load_config()
+    recognizer = load_recognizer(config)
+    scene = make_scene(6, pool, "moderate").image
+    images = [scene, cv2.resize(scene, (1280, 960)), scene]
+    with WorkerPool(config, shipped_model_path(), 1) as workers:
+        for slot in workers.slots:  # a file in TMPDIR, gone from its folder while still open
+            target = os.readlink(f"/proc/self/fd/{slot.fd}")
+            assert target.startswith(str(tmp_path)) and target.endswith("(deleted)"), target
+        results = list(workers.processed(frames_of(images)))
+    assert not list(tmp_path.glob("camrec-frame-*"))
+    for (_, result), image in zip(results, images):
+        expected = recognizer(image).detections
+        assert len(expected) >= 3
+        np.testing.assert_array_equal(result.detections.boxes, expected.boxes)
+        np.testing.assert_array_equal(result.detections.digits, expected.digits)
 
 
 def test_a_source_lost_mid_run_first_gives_the_frames_it_read(pool):
@@ -250,11 +276,11 @@ def test_auto_starts_worker_processes_for_100_frames_or_more(counts, stride, max
 def test_a_frame_a_worker_fails_on_is_one_error_and_its_traceback_only_with_debug(capfd, debug):
     from camrec.workers import WorkerError
 
-    empty = np.zeros((0, 5, 3), np.uint8)  # no source yields one; OpenCV refuses it
+    empty = np.zeros((0, 5), np.uint8)  # no source yields one; OpenCV refuses it
     with (
         WorkerPool(load_config(), shipped_model_path(), 1, debug=debug) as workers,
         pytest.raises(WorkerError, match=r"worker process: error: .*empty"),
     ):
         list(workers.processed(frames_of([empty])))
     traceback = capfd.readouterr().err
-    assert ("Traceback" in traceback and "cvtColor" in traceback) is debug, traceback
+    assert ("Traceback" in traceback and "GaussianBlur" in traceback) is debug, traceback
