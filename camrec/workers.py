@@ -84,12 +84,12 @@ class Slot:
         """The frame in gray, converted straight into the slot (no copy of the colour frame)."""
         if image.dtype != np.uint8:  # what every source yields, and all a worker reads
             raise ValueError(f"frames must be uint8, got {image.dtype}")
-        shape = image.shape[:2]
-        if math.prod(shape) > len(self.map):
-            os.ftruncate(self.fd, math.prod(shape))
+        height, width = image.shape[:2]
+        if height * width > len(self.map):
+            os.ftruncate(self.fd, height * width)
             self.map.close()
-            self.map = mmap.mmap(self.fd, math.prod(shape))
-        to_gray(image, out=np.ndarray(shape, np.uint8, self.map))
+            self.map = mmap.mmap(self.fd, height * width)
+        to_gray(image, out=np.ndarray((height, width), np.uint8, self.map))
 
     def close(self) -> None:
         self.map.close()
