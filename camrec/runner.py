@@ -88,7 +88,8 @@ def processed(
     frames: Iterable[Frame], process: Process | WorkerPool, workers: int
 ) -> Iterator[tuple[Frame, FrameResult]]:
     """(frame, result) in frame order. With workers > 1, OpenCV and onnxruntime release the GIL, so
-    frames overlap on the cores; at most `workers + 1` frames are in flight, which bounds memory."""
+    frames overlap on the cores; at most `workers + 1` frames are in flight (with a `WorkerPool`,
+    `workers.FRAMES_PER_WORKER` a worker), which bounds memory."""
     if isinstance(process, WorkerPool):
         # This process's OpenCV work (each frame to gray, into the workers' memory; drawing) is small:
         # waking OpenCV's threads for it cost more than it saves.
