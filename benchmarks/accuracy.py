@@ -4,7 +4,8 @@ them (`detect.still_levels`, `detect.still_close_up`): scanned worksheets of sma
 2560-wide phone photos, and images of one digit. Camera frames of one digit held close, as `camrec webcam`
 reads them (`detect.live_close_up`) and as `camrec video` does by default (`detect.close_up_when_big`). The pen
 worksheets again as a scanner's PDF. Numbers written fast, neighbouring digits touching: their digits, and
-the numbers read whole (every digit right, none missing or added; `camrec.numbers`).
+the numbers read whole (every digit right, none missing or added; `camrec.numbers`). The scenes again as a
+phone held upright films them, in a 1080x1920 portrait frame.
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
@@ -40,6 +41,7 @@ from camrec.synth import (
     Scene,
     as_photo,
     clip_scenes,
+    held_upright,
     make_close_up,
     make_digit_image,
     make_numbers,
@@ -82,6 +84,26 @@ def score_scenes(recognizer: Recognizer, pool, seed: int, scenes: int) -> dict[s
             ),
         )
     return tallies
+
+
+def score_portrait(recognizer: Recognizer, pool, seed: int, scenes: int) -> dict[str, Tally]:
+    """Scenes as a phone held upright films them (`held_upright`): 1080x1920, as `camrec video` reads them."""
+    groups = {
+        "portrait:moderate": ("moderate", None),
+        "portrait:small": ("hard", "small"),
+        "portrait:hard": ("hard", None),
+        "portrait:empty": ("empty", None),
+    }
+    return {
+        name: tally_of(
+            recognizer,
+            (
+                held_upright(make_scene(seed * 1_000_000 + 800_000 + g * 10_000 + i, pool, kind, condition))
+                for i in range(scenes if kind == "moderate" else max(4, scenes // 2))
+            ),
+        )
+        for g, (name, (kind, condition)) in enumerate(groups.items())
+    }
 
 
 def score_stills(
@@ -174,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--digit-images", type=int, default=60, help="images of one digit per style (stills)")
     parser.add_argument("--close-ups", type=int, default=60, help="camera frames of one digit held close")
     parser.add_argument("--numbers", type=int, default=60, help="camera frames of numbers, digits touching")
+    parser.add_argument("--portrait", type=int, default=60, help="scenes filmed by a phone held upright")
     parser.add_argument("--pool", choices=("test", "train"), default="test")
     parser.add_argument("--model")
     parser.add_argument("--set", action="append", default=[], dest="overrides")
@@ -189,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         if name.startswith("hard:"):
             hard.add(tally)
     clips = score_clips(recognizer, pool, args.seed, args.clips, args.clip_frames) if args.clips else {}
+    portrait = score_portrait(recognizer, pool, args.seed, args.portrait)
     still_recognizer = load_recognizer(for_stills(config), args.model)
     stills = score_stills(still_recognizer, pool, args.seed, args.photos, args.sheets, args.digit_images)
     if args.sheets:
@@ -211,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
             sum(t.lookalike_reads for t in tallies.values()) / sum(t.frames for t in tallies.values()), 3
         ),
         "clip_frame_f1": {k: round(v, 4) for k, v in clips.items()},
+        "portrait_f1": {name: round(t.f1, 4) for name, t in portrait.items() if not name.endswith("empty")},
+        "portrait_false_per_empty_frame": round(portrait["portrait:empty"].false_per_frame, 3),
         "stills_f1": {name: round(t.f1, 4) for name, t in stills.items() if not name.endswith("empty")},
         "stills_false_per_empty_photo": round(stills["stills:photo_empty"].false_per_frame, 3),
         "close_up_f1": {name: round(t.f1, 4) for name, t in close_ups.items()},
@@ -218,11 +244,11 @@ def main(argv: list[str] | None = None) -> int:
         "whole_numbers_f1": round(numbers["numbers:whole"].f1, 4),
         "counts": {
             name: {"hits": t.hits, "false": t.false, "missed": t.missed, "frames": t.frames}
-            for name, t in {**tallies, **stills, **close_ups, **numbers}.items()
+            for name, t in {**tallies, **portrait, **stills, **close_ups, **numbers}.items()
         },
         "seconds": round(time.perf_counter() - started, 1),
     }
-    for name, tally in {**tallies, **stills, **close_ups, **numbers}.items():
+    for name, tally in {**tallies, **portrait, **stills, **close_ups, **numbers}.items():
         if not tally.frames:
             continue  # a group asked for none (e.g. --photos 0): an F1 of nothing would read as perfect
         print(

@@ -68,7 +68,7 @@ class DetectConfig:
     min_contrast: float = setting(
         18.0, "least mean darkness of a digit's ink against its surroundings (grey levels)", low=0, high=255
     )
-    min_height: float = setting(0.03, "smallest digit height as a share of the working frame height", low=0.001, high=1)
+    min_height: float = setting(0.03, "smallest digit height as a share of the frame's shorter side", low=0.001, high=1)
     max_height: float = setting(0.8, "largest digit height as a share of the working frame height", low=0.001, high=1)
     max_aspect: float = setting(1.9, "widest digit box: width / height", low=0.1, high=10)
     min_fill: float = setting(0.06, "least share of the box that is ink", low=0, high=1)

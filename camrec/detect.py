@@ -108,7 +108,8 @@ def ink_readings(gray: np.ndarray, cfg: DetectConfig) -> list[Found]:
     width, then four times (never past the frame's own width). Each finer level looks only for digits too
     small for the level before, half as tall relative to the frame, so that such a digit looks to its
     threshold and gates as a camera frame's digits look to the first level. A scanned worksheet's 6 mm
-    digits are 2 % of the page's height, under the 3 % floor that keeps a camera frame's specks out.
+    digits are 2 % of the page's height, under the floor that keeps a camera frame's specks out (3 % of the
+    shorter side, `floor_side`: 2.1 % of an A4 page's height).
 
     With `close_up`, the frame is also read as a close-up (`close_up_view`), for digits too big for its
     own gates: a digit held close to a camera, an image of one digit drawn or cropped to fill it.
@@ -123,13 +124,13 @@ def ink_readings(gray: np.ndarray, cfg: DetectConfig) -> list[Found]:
     images = shrunk(gray, widths)
     readings = []
     for level, (width, small) in enumerate(zip(widths, images)):
-        gates = level_config(cfg, level, width)
+        gates = level_config(cfg, level, width, gray.shape)
         readings += [find_in(small, gray.shape, width_scale(gray, width), gates, ink, level) for ink in polarities]
     if cfg.close_up or (cfg.close_up_when_big and may_show_a_digit_held_close(readings, gray.shape[0])):
         canvas, scale, offset = close_up_view(gray, round(CLOSE_UP_CANVAS * cfg.work_width), images[0])
         gates = replace(
             cfg,
-            min_height=CLOSE_UP_FLOOR / CLOSE_UP,
+            min_height=CLOSE_UP_FLOOR / CLOSE_UP / portrait_share(canvas.shape),  # a share of the height here
             max_height=1 / CLOSE_UP,
             offset=cfg.offset * CLOSE_UP_CONTRAST,
             min_contrast=cfg.min_contrast * CLOSE_UP_CONTRAST,
@@ -144,6 +145,18 @@ def may_show_a_digit_held_close(readings: list[Found], height: int) -> bool:
     a few pieces or not at all. A sheet's digits, up to 140 px of a 480-px frame, are smaller, and more."""
     heights = np.concatenate([found.boxes[:, 3] for found in readings] + [found.runs[:, 3] for found in readings])
     return len(heights) < FEW_BOXES or int(heights.max()) >= CLOSE_UP_FLOOR * height
+
+
+def floor_side(shape: tuple[int, ...]) -> int:
+    """The side that a digit's least height (`min_height`) is a share of: the shorter one. A phone held
+    upright films a sheet in a portrait frame, where a share of the height would be 1.8 times as many
+    pixels as in the same frame held sideways, and its small digits would fall under the floor."""
+    return min(shape[0], shape[1])
+
+
+def portrait_share(shape: tuple[int, ...]) -> float:
+    """The shorter side as a share of the height: 1 for a landscape frame."""
+    return floor_side(shape) / shape[0]
 
 
 def width_scale(gray: np.ndarray, width: int) -> float:
@@ -210,14 +223,15 @@ def looks_light_on_dark(gray: np.ndarray) -> bool:
     return 0.005 < bright < 0.4
 
 
-def level_config(cfg: DetectConfig, level: int, width: int) -> DetectConfig:
+def level_config(cfg: DetectConfig, level: int, width: int, shape: tuple[int, ...]) -> DetectConfig:
     """The gates of a finer level, read at `width`: from its own floor up to a little over the floor of the
     level before (the two measure a digit's height a little differently; where both find one digit, the
     pipeline keeps the coarser reading's box)."""
     if level == 0:
         return cfg
     floor = cfg.min_height * cfg.work_width / width
-    ceiling = cfg.min_height / 2 ** (level - 1) * LEVEL_OVERLAP
+    # The ceiling is a share of the height, the floor of the shorter side (`floor_side`).
+    ceiling = cfg.min_height / 2 ** (level - 1) * LEVEL_OVERLAP * portrait_share(shape)
     return replace(
         cfg, min_height=floor, max_height=min(cfg.max_height, ceiling), min_contrast=cfg.min_contrast * FINER_CONTRAST
     )
@@ -239,7 +253,7 @@ def find_in(
     integral = beside(cv2.integral, source)
     picked = beside(ink_pixels, binary, darkness, source)
     labels, stats, centroids = label_components(binary)
-    min_h, max_h = cfg.min_height * small.shape[0], cfg.max_height * small.shape[0]
+    min_h, max_h = cfg.min_height * floor_side(small.shape), cfg.max_height * small.shape[0]
     heights = stats[:, cv2.CC_STAT_HEIGHT]
     tall = (heights >= 0.6 * min_h) & (heights <= max_h)
     tall[0] = False  # label 0 is the background
@@ -316,13 +330,13 @@ class Gates:
 
     def __call__(self, groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """The groups' boxes, (N, 4) int64 at working scale, and which pass, (N,) bool."""
-        cfg, height = self.cfg, self.working[0]
+        cfg = self.cfg
         boxes, ink = group_boxes(self.stats, groups)
         w, h = boxes[:, 2], boxes[:, 3]
         fits = (
             inside_frame(boxes, self.working, self.scale, self.shape, self.offset)
-            & (h >= cfg.min_height * height)
-            & (h <= cfg.max_height * height)
+            & (h >= cfg.min_height * floor_side(self.working))
+            & (h <= cfg.max_height * self.working[0])
             & (w <= MAX_RUN_ASPECT * h)
             & (ink >= cfg.min_fill * w * h)
         )

@@ -339,7 +339,8 @@ def make_scene(
 
 def make_worksheet(seed: int, pool: tuple[np.ndarray, np.ndarray], pencil: bool = False) -> Scene:
     """A scanned worksheet: A4 at 300 dpi (2480x3508), rows of digits 5-9 mm tall (60-105 px, 2-3 % of the
-    page's height, under a camera frame's 3 % floor), pen or faint pencil, scanner noise, JPEG."""
+    page's height, under a camera frame's floor of 3 % of its shorter side), pen or faint pencil, scanner
+    noise, JPEG."""
     rng = np.random.default_rng(seed)
     images, labels = pool
     page = np.full((3508, 2480), 245, np.float32)
@@ -478,6 +479,23 @@ def as_photo(scene: Scene, seed: int, width: int = 2560) -> Scene:
     boxes = np.round(scene.boxes * factor).astype(np.int32).reshape(-1, 4)
     lookalikes = np.round(scene.lookalikes * factor).astype(np.int32).reshape(-1, 4)
     return Scene(photo, boxes, scene.digits, scene.kind, scene.conditions, lookalikes)
+
+
+def held_upright(scene: Scene, width: int = 1080, height: int = 1920) -> Scene:
+    """A camera-like scene as a phone held upright films it: a portrait frame, the scene enlarged to its
+    width and the desk's edge rows carried on above and below. Its digits are as many pixels tall as
+    in the scene enlarged, but a smaller share of the frame's height."""
+    factor = width / scene.image.shape[1]
+    enlarged = cv2.resize(scene.image, (width, round(scene.image.shape[0] * factor)), interpolation=cv2.INTER_CUBIC)
+    top = (height - enlarged.shape[0]) // 2
+    image = cv2.copyMakeBorder(enlarged, top, height - enlarged.shape[0] - top, 0, 0, cv2.BORDER_REPLICATE)
+
+    def moved(boxes: np.ndarray) -> np.ndarray:
+        boxes = np.round(boxes * factor).astype(np.int32).reshape(-1, 4)
+        boxes[:, 1] += top
+        return boxes
+
+    return Scene(image, moved(scene.boxes), scene.digits, scene.kind, scene.conditions, moved(scene.lookalikes))
 
 
 def clip_scenes(seed: int, pool: tuple[np.ndarray, np.ndarray], frames: int, n_digits: int | None = None):

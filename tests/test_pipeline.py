@@ -296,8 +296,27 @@ def test_recognize_api_on_array_path_and_gray(pool, tmp_path):
     assert tally.f1 >= 0.9
 
 
+def test_a_phone_held_upright_reads_the_small_digits_it_reads_held_sideways(pool, recognizer):
+    """A portrait frame (1080x1920): the digit floor is a share of its shorter side, not of its height, so
+    its small digits are not lost under a floor 1.8 times as many pixels tall."""
+    from camrec.synth import held_upright
+
+    sideways, upright = Tally(), Tally()
+    for seed in range(5200, 5206):
+        scene = make_scene(seed, pool, "hard", "small")
+        portrait = held_upright(scene)
+        assert portrait.image.shape[:2] == (1920, 1080)
+        for tally, frame in ((sideways, scene), (upright, portrait)):
+            found = recognizer(frame.image).detections
+            tally.add(score_frame(found.boxes, found.digits, frame.boxes, frame.digits))
+    # Measured here 0.98 sideways and 0.98 upright (0.97-0.98 in benchmarks/accuracy.py, portrait:small).
+    # With the floor a share of the height, 58 px against these digits' 34-51 px, upright read 0.0 (0.02-0.11).
+    assert sideways.f1 >= 0.9 and upright.f1 >= 0.9, (sideways.f1, upright.f1)
+
+
 def test_a_scanned_worksheet_of_small_digits_is_read_as_a_still(pool):
-    """A4 at 300 dpi, digits 2-3 % of the page's height: under a camera frame's floor, found at finer levels."""
+    """A4 at 300 dpi, digits 2-3 % of the page's height: many under a camera frame's floor, found at finer
+    levels."""
     from camrec.config import for_stills
     from camrec.synth import make_worksheet
 
@@ -307,7 +326,8 @@ def test_a_scanned_worksheet_of_small_digits_is_read_as_a_still(pool):
     assert score_frame(found.boxes, found.digits, scene.boxes, scene.digits).f1 >= 0.95
     assert len(scene.boxes) > 150
     one_level = load_config(None, ["detect.still_levels=1"])
-    assert len(load_recognizer(for_stills(one_level))(scene.image).detections) < 0.2 * len(scene.boxes)
+    # One level misses those under the floor, 3 % of the page's width (74 px): measured 132 read of 196.
+    assert len(load_recognizer(for_stills(one_level))(scene.image).detections) < 0.75 * len(scene.boxes)
 
 
 def test_a_finer_level_adds_digits_beside_the_coarser_ones_not_inside_them():
