@@ -5,7 +5,8 @@ them (`detect.still_levels`, `detect.still_close_up`): scanned worksheets of sma
 reads them (`detect.live_close_up`) and as `camrec video` does by default (`detect.close_up_when_big`). The pen
 worksheets again as a scanner's PDF. Numbers written fast, neighbouring digits touching: their digits, and
 the numbers read whole (every digit right, none missing or added; `camrec.numbers`). The scenes again as a
-phone held upright films them, in a 1080x1920 portrait frame.
+phone held upright films them, in a 1080x1920 portrait frame. Scenes with a worksheet's printed text around
+the digits (instructions, headings), and with text but no digits.
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
@@ -46,6 +47,7 @@ from camrec.synth import (
     make_digit_image,
     make_numbers,
     make_scene,
+    make_text_scene,
     make_worksheet,
     write_clip,
     write_pdf,
@@ -103,6 +105,19 @@ def score_portrait(recognizer: Recognizer, pool, seed: int, scenes: int) -> dict
             ),
         )
         for g, (name, (kind, condition)) in enumerate(groups.items())
+    }
+
+
+def score_text(recognizer: Recognizer, pool, seed: int, scenes: int) -> dict[str, Tally]:
+    """Scenes with a worksheet's printed text (`make_text_scene`), with digits and without; its letters that
+    read as digits once normalised (`synth.TEXT_DIGIT_LIKE`: o, l, s, ...) count neither way."""
+    kinds = {"text:moderate": "moderate", "text:empty": "empty"}
+    return {
+        name: tally_of(
+            recognizer,
+            (make_text_scene(seed * 1_000_000 + 700_000 + g * 10_000 + i, pool, kind) for i in range(scenes)),
+        )
+        for g, (name, kind) in enumerate(kinds.items())
     }
 
 
@@ -197,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--close-ups", type=int, default=60, help="camera frames of one digit held close")
     parser.add_argument("--numbers", type=int, default=60, help="camera frames of numbers, digits touching")
     parser.add_argument("--portrait", type=int, default=60, help="scenes filmed by a phone held upright")
+    parser.add_argument("--text", type=int, default=60, help="scenes with a worksheet's printed text, per kind")
     parser.add_argument("--pool", choices=("test", "train"), default="test")
     parser.add_argument("--model")
     parser.add_argument("--set", action="append", default=[], dest="overrides")
@@ -213,6 +229,7 @@ def main(argv: list[str] | None = None) -> int:
             hard.add(tally)
     clips = score_clips(recognizer, pool, args.seed, args.clips, args.clip_frames) if args.clips else {}
     portrait = score_portrait(recognizer, pool, args.seed, args.portrait)
+    text = score_text(recognizer, pool, args.seed, args.text)
     still_recognizer = load_recognizer(for_stills(config), args.model)
     stills = score_stills(still_recognizer, pool, args.seed, args.photos, args.sheets, args.digit_images)
     if args.sheets:
@@ -237,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         "clip_frame_f1": {k: round(v, 4) for k, v in clips.items()},
         "portrait_f1": {name: round(t.f1, 4) for name, t in portrait.items() if not name.endswith("empty")},
         "portrait_false_per_empty_frame": round(portrait["portrait:empty"].false_per_frame, 3),
+        "text_f1": round(text["text:moderate"].f1, 4),
+        "text_false_per_frame": {name: round(t.false_per_frame, 3) for name, t in text.items()},
         "stills_f1": {name: round(t.f1, 4) for name, t in stills.items() if not name.endswith("empty")},
         "stills_false_per_empty_photo": round(stills["stills:photo_empty"].false_per_frame, 3),
         "close_up_f1": {name: round(t.f1, 4) for name, t in close_ups.items()},
@@ -244,11 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         "whole_numbers_f1": round(numbers["numbers:whole"].f1, 4),
         "counts": {
             name: {"hits": t.hits, "false": t.false, "missed": t.missed, "frames": t.frames}
-            for name, t in {**tallies, **portrait, **stills, **close_ups, **numbers}.items()
+            for name, t in {**tallies, **portrait, **text, **stills, **close_ups, **numbers}.items()
         },
         "seconds": round(time.perf_counter() - started, 1),
     }
-    for name, tally in {**tallies, **portrait, **stills, **close_ups, **numbers}.items():
+    for name, tally in {**tallies, **portrait, **text, **stills, **close_ups, **numbers}.items():
         if not tally.frames:
             continue  # a group asked for none (e.g. --photos 0): an F1 of nothing would read as perfect
         print(

@@ -27,6 +27,23 @@ HELD_OUT_DISTRACTORS = ("spiral", "held_out_letters")
 DIGIT_LIKE_LETTERS = "OlSZB"
 PLAIN_LETTERS = "AEMX"
 HELD_OUT_LETTERS = "KW"
+# A worksheet's printed text: instructions and headings around the handwritten answers, in words. None has
+# a K or a W, which are kept out of everything that trains rejection (`HELD_OUT_LETTERS`).
+TEXT_WORDS = (
+    "Name", "Class", "Date", "Fill", "in", "the", "box", "Add", "from", "many", "are", "there", "Count", "each",
+    "Question", "Exercise", "Total", "Score", "Page", "and", "number", "comes", "next", "after", "before", "missing",
+    "numbers", "Monday", "Friday", "Term", "Maths", "Year", "apples", "more", "less", "than", "equal", "sum", "of",
+    "Part", "Sheet", "Reading", "Spelling", "Practice", "Find", "difference", "Colour", "shapes", "Circle",
+    "correct", "Use", "pencil", "Units", "Tens", "Hundreds", "Test", "Time", "minutes", "Teacher", "Pupil", "School",
+    "Level",
+)  # fmt: skip
+# Letters of printed text that read as digits once normalised (0, 1, 5, 2, 8, 6, 9, and an open 4 for a y):
+# they count neither way, and nothing trains on them.
+TEXT_DIGIT_LIKE = "OoQDIilSsZzBbGgqYy"
+TEXT_FONTS = (
+    cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX,
+)  # fmt: skip
+TEXT_ID = 2**30  # the ids of printed letters that are no digit's lookalike: ink, but no box to score
 
 
 @dataclass
@@ -335,6 +352,56 @@ def make_scene(
         condition = str(rng.choice(HARD_CONDITIONS))
     sheet = make_sheet(rng, pool, kind, condition, distractors, n_digits)
     return photograph(sheet, rng, kind=kind)
+
+
+def make_text_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], kind: str = "moderate") -> Scene:
+    """A scene (`make_scene`'s kind 'moderate' or 'empty') with a worksheet's printed text in the rows its
+    digits leave free: words in one of four fonts, 11-25 px tall in the frame. Letters that read as digits
+    (`TEXT_DIGIT_LIKE`) are lookalikes."""
+    rng = np.random.default_rng(seed)
+    sheet = make_sheet(rng, pool, kind)
+    place_text(sheet, rng)
+    return photograph(sheet, rng, kind=kind)
+
+
+def place_text(sheet: Sheet, rng: np.random.Generator) -> None:
+    """Lines of printed words in the bands of rows that no digit or lookalike reaches, letter by letter."""
+    font = int(rng.choice(TEXT_FONTS))
+    scale = rng.uniform(0.7, 1.6)
+    thickness = int(rng.integers(1, 3))
+    (_, cap), descent = cv2.getTextSize("H", font, scale, thickness)
+    line = cap + descent + 2 * thickness
+    taken = np.convolve(sheet.ids.any(axis=1), np.ones(2 * line + 1), "same") > 0  # a line's height around ink
+    y = int(rng.integers(10, 30)) + cap
+    shade = float(rng.uniform(20, 70))
+    while y + descent < PAPER_H - 10:
+        if taken[y - cap : y + descent].any():
+            y += line // 2
+            continue
+        x = int(rng.integers(15, 80))
+        for word in rng.choice(TEXT_WORDS, int(rng.integers(2, 8))):
+            width = cv2.getTextSize(str(word), font, scale, thickness)[0][0]
+            if x + width > PAPER_W - 15:
+                break
+            for letter in str(word):
+                mark = np.zeros(
+                    (line + 2 * cap, cv2.getTextSize(letter, font, scale, thickness)[0][0] + 4 * thickness), np.uint8
+                )
+                cv2.putText(mark, letter, (2 * thickness, cap * 2), font, scale, 255, thickness, cv2.LINE_AA)
+                h, w = mark.shape
+                top = y - 2 * cap
+                region = sheet.paper[top : top + h, x : x + w]
+                alpha = mark[: region.shape[0], : region.shape[1]].astype(np.float32) / 255
+                region[:] = region * (1 - alpha) + shade * alpha
+                ink = sheet.ids[top : top + h, x : x + w][: alpha.shape[0], : alpha.shape[1]]
+                if letter in TEXT_DIGIT_LIKE:
+                    sheet.lookalike_ids.append(max([len(sheet.digits), *sheet.lookalike_ids]) + 1)
+                    ink[alpha > 0.35] = sheet.lookalike_ids[-1]
+                else:
+                    ink[alpha > 0.35] = TEXT_ID
+                x += w - 3 * thickness
+            x += int(0.6 * cap)
+        y += int(line * rng.uniform(1.6, 2.4))
 
 
 def make_worksheet(seed: int, pool: tuple[np.ndarray, np.ndarray], pencil: bool = False) -> Scene:
