@@ -22,7 +22,6 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -43,15 +42,13 @@ from camrec.model import NOT_A_DIGIT, NUM_DIGITS, build_model
 from camrec.nondigits import HELD_OUT_KINDS, make_nondigits
 from camrec.normalize import normalize_crops, to_model_input
 from camrec.pipeline import to_gray
-from camrec.synth import Scene, make_scene, make_text_scene
+from camrec.synth import make_scene
 
 VALIDATION_SIZE = 6_000
 SPLIT_SEED = 0  # the validation split is the same for every training seed
 NONDIGIT_SHARE = 0.15  # not-a-digit crops as a share of the digit samples
 BATCH_SIZE = 128
 FINETUNE_SCENES = {"train": 3000, "val": 240}  # scenes rendered from the train / validation digits
-FINETUNE_TEXT_SCENES = {"train": 800, "val": 60}  # more, with a worksheet's printed text (`make_text_scene`)
-TEXT_OFFSET = 5_000_000  # their seeds: far from the other scenes'
 FINETUNE_EPOCHS = 4
 FINETUNE_MNIST = 30_000  # MNIST samples mixed in so that the fine-tune does not forget plain digits
 
@@ -162,22 +159,13 @@ class KeepBest(keras.callbacks.Callback):
             self.best, self.best_epoch, self.best_weights = accuracy, epoch, self.model.get_weights()
 
 
-def camera_scenes(pool: tuple[np.ndarray, np.ndarray], seeds: range, text_seeds: range) -> Iterator[Scene]:
-    """Moderate, hard and digit-free scenes in turn; then scenes with a worksheet's printed text, with
-    digits and without."""
-    for seed in seeds:
-        yield make_scene(seed, pool, ("moderate", "hard", "empty")[seed % 3])
-    for seed in text_seeds:
-        yield make_text_scene(seed, pool, ("moderate", "empty")[seed % 2])
-
-
-def camera_crops(scenes: Iterable[Scene]) -> tuple[np.ndarray, np.ndarray]:
+def camera_crops(pool: tuple[np.ndarray, np.ndarray], seeds: range) -> tuple[np.ndarray, np.ndarray]:
     """What the pipeline cuts out of generated scenes, labelled: the digit for a box that matches a true
     digit (IoU >= 0.5), not-a-digit for one that touches none; boxes in between, and digit-shaped
-    letters (O, l, S, Z, B, and in printed text `synth.TEXT_DIGIT_LIKE`), are left out as ambiguous.
-    Scenes use only the training distractors."""
+    letters (O, l, S, Z, B), are left out as ambiguous. Scenes use only the training distractors."""
     crops, labels = [], []
-    for scene in scenes:
+    for seed in seeds:
+        scene = make_scene(seed, pool, ("moderate", "hard", "empty")[seed % 3])
         gray = to_gray(scene.image)
         found = find_digit_boxes(gray, DEFAULT_CONFIG.detect)
         if not len(found.boxes):
@@ -201,9 +189,7 @@ def finetune(model, splits: dict, args: argparse.Namespace) -> dict[str, list[fl
     rng = np.random.default_rng(args.seed)
     mixed = {}
     for name, offset in (("train", 10_000_000), ("val", 20_000_000)):
-        seeds = range(offset, offset + FINETUNE_SCENES[name])
-        text_seeds = range(offset + TEXT_OFFSET, offset + TEXT_OFFSET + FINETUNE_TEXT_SCENES[name])
-        crops, labels = camera_crops(camera_scenes(splits[f"{name}_raw"], seeds, text_seeds))
+        crops, labels = camera_crops(splits[f"{name}_raw"], range(offset, offset + FINETUNE_SCENES[name]))
         x, y = splits[name]
         keep = rng.permutation(len(x))[: FINETUNE_MNIST if name == "train" else len(x)]
         mixed[name] = (np.concatenate([x[keep], crops]), np.concatenate([y[keep], labels]))
@@ -295,7 +281,6 @@ def save(model, metrics: dict, history: dict, args: argparse.Namespace, splits: 
             "epochs": args.epochs,
             "seed": args.seed,
             "quick": args.quick,
-            "start_from": Path(args.start_from).name if args.start_from else None,
             "best_epoch": history.get("best_epoch"),
             "versions": {
                 "camrec": __version__,
