@@ -389,11 +389,14 @@ def place_text(sheet: Sheet, rng: np.random.Generator) -> None:
                 )
                 cv2.putText(mark, letter, (2 * thickness, cap * 2), font, scale, 255, thickness, cv2.LINE_AA)
                 h, w = mark.shape
+                # On the first line the mark's headroom reaches past the sheet's top edge (its glyph never does):
+                # a negative start would slice from the bottom, and the line would be lost.
                 top = y - 2 * cap
-                region = sheet.paper[top : top + h, x : x + w]
-                alpha = mark[: region.shape[0], : region.shape[1]].astype(np.float32) / 255
+                above = max(0, -top)
+                region = sheet.paper[top + above : top + h, x : x + w]
+                alpha = mark[above : above + region.shape[0], : region.shape[1]].astype(np.float32) / 255
                 region[:] = region * (1 - alpha) + shade * alpha
-                ink = sheet.ids[top : top + h, x : x + w][: alpha.shape[0], : alpha.shape[1]]
+                ink = sheet.ids[top + above : top + h, x : x + w]
                 if letter in TEXT_DIGIT_LIKE:
                     sheet.lookalike_ids.append(max([len(sheet.digits), *sheet.lookalike_ids]) + 1)
                     ink[alpha > 0.35] = sheet.lookalike_ids[-1]
