@@ -21,6 +21,12 @@ from camrec.detections import Detections, inside_share, iou_matrix
 from camrec.normalize import cut_inks, fit_crops
 from camrec.segment import SLANT, Cutter
 
+# A close-up digit that joined two digits drawn one above the other (`joins_digits`): a piece of one digit
+# is narrower or shorter than JOINED_SHARE of it (the stem of a 7, a broken 4's stroke), and few digits are
+# JOINED_TALL times as tall as wide but a 1 (too narrow to hold two digits).
+JOINED_SHARE = 0.35
+JOINED_TALL = 2.0
+
 
 @dataclass(frozen=True)
 class FrameResult:
@@ -132,8 +138,12 @@ def join_levels(results: list[FrameResult]) -> FrameResult | None:
         twins = [twins_of(r.detections, result.detections) & k[:, None] for r, k in zip(results[:i], keep[:i])]
         for twin in twins:
             keep[i] &= ~twin.any(axis=0)
+        earlier = Detections.merge([r.detections[k] for r, k in zip(results[:i], keep[:i])])
+        joining = joins_digits(result.detections, earlier)
+        keep[i] &= ~joining
         for j, twin in enumerate(twins):  # a twin stands for its close-up digit; the other pieces give way
-            keep[j] &= ~((inside_share(results[j].detections.boxes, boxes) > 0.5) & ~twin).any(axis=1)
+            inside = (inside_share(results[j].detections.boxes, boxes) > 0.5) & ~twin & ~joining
+            keep[j] &= ~inside.any(axis=1)
     kept = [r.kept.copy() for r in results]
     for candidates, counted in zip(kept, keep):  # a reading's first detections are its kept candidates
         candidates[np.flatnonzero(candidates)[~counted[: candidates.sum()]]] = False
@@ -147,6 +157,25 @@ def join_levels(results: list[FrameResult]) -> FrameResult | None:
         kept=np.concatenate(kept),
         candidate_probabilities=np.concatenate([r.candidate_probabilities for r in results]),
     )
+
+
+def joins_digits(close_up: Detections, frame: Detections) -> np.ndarray:
+    """(M,) bool per close-up digit: whether it joined two digits drawn one above the other. Shrunk for the
+    close-up, a digit drawn above another a stroke's width away joins it into one box, which may read as
+    an 8 or a 3. Such a box is over JOINED_TALL times as tall as wide, and holds two of the frame's digits,
+    one wholly above the other, each at least JOINED_SHARE of its height and of its width. An 8 whose loops the
+    frame read as two 0s is seldom that tall for its width."""
+    if not len(frame) or not len(close_up):
+        return np.zeros(len(close_up), bool)
+    _, _, cw, ch = close_up.boxes.astype(np.float64).T
+    fw, fh = frame.boxes[:, 2:3], frame.boxes[:, 3:4]
+    held = inside_share(frame.boxes, close_up.boxes) > 0.5  # (N, M)
+    held &= (fw >= JOINED_SHARE * cw) & (fh >= JOINED_SHARE * ch)
+    top, bottom = frame.boxes[:, 1], frame.boxes[:, 1] + frame.boxes[:, 3]
+    above = bottom[:, None] <= top[None, :]  # (N, N): a lies wholly above b
+    held = held.astype(np.int64)
+    pairs = np.einsum("am,bm,ab->m", held, held, above.astype(np.int64))  # held[a] & held[b] & above[a, b]
+    return (pairs > 0) & (ch > JOINED_TALL * cw)
 
 
 def twins_of(frame: Detections, close_up: Detections) -> np.ndarray:
