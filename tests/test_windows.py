@@ -107,6 +107,31 @@ def test_drawing_ten_digits_with_the_mouse(xvfb_display, tmp_path):
     assert (np.abs(canvas.astype(int) - [0, 200, 0]).max(axis=2) < 40).sum() > 500  # green boxes were drawn
 
 
+def test_a_digit_drawn_against_the_canvas_edge_is_read():
+    """Without the window: the canvas read as the window reads it. Its edge cuts no digit; a camera frame's
+    edge does, and the pipeline drops a box touching it (measured without the margin: 14 of these 40 read
+    right, 43 of 160 drawn 0-8 px past an edge)."""
+    from camrec.apps.draw import Canvas
+    from camrec.config import for_live, load_config
+    from camrec.pipeline import load_recognizer
+
+    recognizer = load_recognizer(for_live(load_config()))
+    read = []
+    for edge in ("top", "bottom", "left", "right"):
+        for digit in range(10):
+            canvas = Canvas()
+            x, y = {"top": (300, 0), "bottom": (300, 170), "left": (0, 80), "right": (761, 80)}[edge]
+            for stroke in digit_path(digit, x, y, 110):
+                canvas.begin(*stroke[0], erase=False)
+                for point in stroke[1:]:
+                    canvas.extend(*point)
+            found = canvas.read(lambda image: recognizer(image).detections)
+            read.append(found.digits.tolist() == [digit])
+            assert (found.boxes[:, :2] >= 0).all() and (found.boxes[:, 0] + found.boxes[:, 2] <= canvas.width).all()
+            assert (found.boxes[:, 1] + found.boxes[:, 3] <= canvas.height).all()
+    assert sum(read) == 40, read
+
+
 def test_undo_and_clear_change_what_is_read(xvfb_display, tmp_path):
     out = tmp_path / "draw.jsonl"
     with drawing_window(xvfb_display, out) as (window, process):
