@@ -121,7 +121,8 @@ def join_levels(results: list[FrameResult]) -> FrameResult | None:
     digit already counted (a part of a big digit's stroke). Then the close-up's digits: one counts unless
     the frame's levels read the same digit there (IoU >= 0.5; their box is the finer one), and the frame's
     digits that lie mostly inside it give way to it (pieces of it, such as the stem of a 7 whose bar the
-    frame's reading took for ruling).
+    frame's reading took for ruling); but a close-up digit that joined two digits drawn one above the other
+    gives way to them (`joins_digits`).
     """
     if not results:
         return None
