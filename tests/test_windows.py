@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import cv2
 import numpy as np
@@ -40,6 +40,21 @@ def screenshot(display: str, path) -> np.ndarray:
         ["import", "-window", "root", str(path)], env={**os.environ, "DISPLAY": display}, check=True, timeout=60
     )
     return cv2.imread(str(path))
+
+
+def screenshot_until(display: str, path, done: Callable[[np.ndarray], bool], timeout: float = 15) -> np.ndarray:
+    """Screenshots a second apart until `done(shot)` or the deadline; the last one either way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        time.sleep(1.0)
+        shot = screenshot(display, path)
+        if done(shot) or time.monotonic() > deadline:
+            return shot
+
+
+def shown_width(shot: np.ndarray) -> int:
+    """How many columns of the screen show anything (the root window is black)."""
+    return int((shot.max(axis=2) > 0).any(axis=0).sum())
 
 
 def start(display: str, *args: str) -> subprocess.Popen:
@@ -167,20 +182,19 @@ def test_webcam_window_debug_view_and_quit(xvfb_display, tmp_path, mnist_dir):
     process = start(xvfb_display, "webcam", "--source", str(clip), "--json", str(tmp_path / "out.jsonl"))
     try:
         window = wait_for_window(xvfb_display, "camrec webcam")
-        time.sleep(1.0)
-        plain = screenshot(xvfb_display, tmp_path / "plain.png")
+        # Screenshots until the window shows what is asserted below, or a deadline: on a busy machine its
+        # first frames take longer than the second the test once slept (a CI run's screenshots were black).
+        plain = screenshot_until(xvfb_display, tmp_path / "plain.png", lambda shot: shown_width(shot) > 0)
         xdotool(xvfb_display, "key", "--window", window, "d")
-        time.sleep(1.0)
-        debug = screenshot(xvfb_display, tmp_path / "debug.png")
+        widened = shown_width(plain) + 100
+        debug = screenshot_until(xvfb_display, tmp_path / "debug.png", lambda shot: shown_width(shot) > widened)
         xdotool(xvfb_display, "key", "--window", window, "q")
         _, stderr = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, stderr
-    geometry_plain = (plain.max(axis=2) > 0).any(axis=0).sum()
-    geometry_debug = (debug.max(axis=2) > 0).any(axis=0).sum()
-    assert geometry_debug > geometry_plain + 100  # the mask panel opened beside the frame
+    assert shown_width(debug) > shown_width(plain) + 100  # the mask panel opened beside the frame
     green = (np.abs(plain.astype(int) - [0, 200, 0]).max(axis=2) < 40).sum()
     assert green > 300  # boxes drawn over the live frame
     assert len((tmp_path / "out.jsonl").read_text().splitlines()) > 10
