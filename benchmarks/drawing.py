@@ -24,21 +24,9 @@ from benchmarks.report import exit_with, publish  # noqa: E402
 from camrec.apps.draw import Canvas  # noqa: E402
 from camrec.config import for_live, load_config  # noqa: E402
 from camrec.pipeline import load_recognizer  # noqa: E402
-from tests.strokes import digit_path  # noqa: E402
+from tests.strokes import against_edge, drawn_canvas  # noqa: E402
 
 CELL_W, CELL_H = 160, 135  # two rows of five cells on the 840 x 280 canvas
-
-
-def drawn(digits: list[tuple[int, int, int, int]], rng: np.random.Generator, jitter: float) -> Canvas:
-    """A canvas with each (digit, x, y, height) drawn, every point of the strokes moved by `jitter` px (sd)."""
-    canvas = Canvas()
-    for digit, x, y, height in digits:
-        for stroke in digit_path(digit, x, y, height):
-            points = [(int(px + rng.normal(0, jitter)), int(py + rng.normal(0, jitter))) for px, py in stroke]
-            canvas.begin(*points[0], erase=False)
-            for point in points[1:]:
-                canvas.extend(*point)
-    return canvas
 
 
 def read_right(canvas: Canvas, recognize, cells: list[tuple[int, int, int]]) -> int:
@@ -65,7 +53,7 @@ def two_rows(recognize, layouts: int, seed: int) -> dict:
             x, y = 20 + (i % 5) * CELL_W, 5 + (i // 5) * CELL_H
             digits.append((digit, x + int(rng.integers(0, 30)), y + int(rng.integers(0, 130 - height + 1)), height))
             cells.append((digit, x - 10, y))
-        count = read_right(drawn(digits, rng, 2.0), recognize, cells)
+        count = read_right(drawn_canvas(digits, rng, 2.0), recognize, cells)
         right, whole = right + count, whole + (count == 10)
     return {"digits": 10 * layouts, "read_right": right, "layouts_all_right": whole, "layouts": layouts}
 
@@ -76,13 +64,8 @@ def against_edges(recognize) -> dict:
     for past in (0, 4, 8):
         for edge in ("top", "bottom", "left", "right"):
             for digit in range(10):
-                x, y = {
-                    "top": (300, -past),
-                    "bottom": (300, 170 + past),
-                    "left": (-past, 80),
-                    "right": (761 + past, 80),
-                }[edge]
-                found = drawn([(digit, x, y, 110)], np.random.default_rng(0), 0.0).read(recognize)
+                x, y = against_edge(edge, past)
+                found = drawn_canvas([(digit, x, y, 110)], np.random.default_rng(0)).read(recognize)
                 right, total = right + (found.digits.tolist() == [digit]), total + 1
     return {"digits": total, "read_right": right}
 

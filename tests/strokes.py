@@ -39,3 +39,24 @@ def digit_path(digit: int, x: float, y: float, height: float) -> list[list[tuple
     """The strokes of `digit` scaled to `height` px with the box's top-left at (x, y), in pixels."""
     scale = height / 140
     return [[(round(x + px * scale), round(y + py * scale)) for px, py in stroke] for stroke in DIGIT_STROKES[digit]]
+
+
+def drawn_canvas(digits: list[tuple[int, int, int, int]], rng: np.random.Generator, jitter: float = 0.0):
+    """The drawing window's canvas (`camrec.apps.draw.Canvas`) with each (digit, x, y, height) drawn as the
+    mouse draws it, every point of the strokes moved by `jitter` px (sd; drawn from `rng` either way)."""
+    from camrec.apps.draw import Canvas
+
+    canvas = Canvas()
+    for digit, x, y, height in digits:
+        for stroke in digit_path(digit, x, y, height):
+            points = [(int(px + rng.normal(0, jitter)), int(py + rng.normal(0, jitter))) for px, py in stroke]
+            canvas.begin(*points[0], erase=False)
+            for point in points[1:]:
+                canvas.extend(*point)
+    return canvas
+
+
+def against_edge(edge: str, past: int = 0) -> tuple[int, int]:
+    """Where a digit 110 px tall sits on the canvas (840 x 280) so that its pen's stroke reaches `past` px
+    beyond the `edge` ("top", "bottom", "left" or "right")."""
+    return {"top": (300, -past), "bottom": (300, 170 + past), "left": (-past, 80), "right": (761 + past, 80)}[edge]

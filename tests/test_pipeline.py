@@ -512,20 +512,13 @@ def test_the_close_up_does_not_join_a_digit_drawn_above_another(seed, top, botto
     """Two digits drawn with the mouse one above the other, their ink a few pixels apart: shrunk for the
     close-up, they join into one tall box. Measured on 60 such pairs (this jitter, seeds 0-59): 57 read
     right when that box's digit took the place of the two, 59 now; these two were read as one 8 and one 3."""
-    from camrec.apps.draw import Canvas
     from camrec.config import for_live
-    from tests.strokes import digit_path
+    from tests.strokes import drawn_canvas
 
     rng = np.random.default_rng(seed)
     assert [int(d) for d in rng.integers(0, 10, 2)] == [top, bottom]
     height, gap = int(rng.integers(90, 111)), int(rng.integers(22, 32))
-    canvas = Canvas()
-    for digit, y in ((top, 18), (bottom, 18 + height + gap)):
-        for stroke in digit_path(digit, 300, y, height):
-            points = [(int(px + rng.normal(0, 2)), int(py + rng.normal(0, 2))) for px, py in stroke]
-            canvas.begin(*points[0], erase=False)
-            for point in points[1:]:
-                canvas.extend(*point)
+    canvas = drawn_canvas([(top, 300, 18, height), (bottom, 300, 18 + height + gap, height)], rng, 2.0)
     found = load_recognizer(for_live(load_config()))(canvas.image).detections
     assert found.digits.tolist() == [top, bottom]
 

@@ -125,21 +125,16 @@ def test_drawing_ten_digits_with_the_mouse(xvfb_display, tmp_path):
 def test_a_digit_drawn_against_the_canvas_edge_is_read():
     """Without the window: the canvas read as the window reads it. Its edge cuts no digit; a camera frame's
     edge does, and the pipeline drops a box touching it (measured without the margin: 14 of these 40 read
-    right, 43 of 160 drawn 0-8 px past an edge)."""
-    from camrec.apps.draw import Canvas
+    right; `benchmarks/drawing.py`, 0-8 px past an edge: 19 of 120)."""
     from camrec.config import for_live, load_config
     from camrec.pipeline import load_recognizer
+    from tests.strokes import against_edge, drawn_canvas
 
     recognizer = load_recognizer(for_live(load_config()))
     read = []
     for edge in ("top", "bottom", "left", "right"):
         for digit in range(10):
-            canvas = Canvas()
-            x, y = {"top": (300, 0), "bottom": (300, 170), "left": (0, 80), "right": (761, 80)}[edge]
-            for stroke in digit_path(digit, x, y, 110):
-                canvas.begin(*stroke[0], erase=False)
-                for point in stroke[1:]:
-                    canvas.extend(*point)
+            canvas = drawn_canvas([(digit, *against_edge(edge), 110)], np.random.default_rng(0))
             found = canvas.read(lambda image: recognizer(image).detections)
             read.append(found.digits.tolist() == [digit])
             assert (found.boxes[:, :2] >= 0).all() and (found.boxes[:, 0] + found.boxes[:, 2] <= canvas.width).all()

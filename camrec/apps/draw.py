@@ -91,8 +91,9 @@ class Canvas:
         margin = self.pen
         found = recognize(cv2.copyMakeBorder(self.image, *[margin] * 4, cv2.BORDER_CONSTANT, value=PAPER))
         size = [self.width, self.height]
-        starts = np.clip(found.boxes[:, :2] - margin, 0, size)
-        ends = np.clip(found.boxes[:, :2] - margin + found.boxes[:, 2:], 0, size)
+        starts = found.boxes[:, :2] - margin
+        ends = np.clip(starts + found.boxes[:, 2:], 0, size)
+        starts = np.clip(starts, 0, size)
         return replace(found, boxes=np.hstack([starts, ends - starts]).astype(np.int32))
 
     def last_stroke_box(self) -> tuple[int, int, int, int] | None:
