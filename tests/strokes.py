@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+STROKE_ASPECT = 100 / 140  # the box the strokes are drawn in, width / height
+
 
 def arc(cx: float, cy: float, rx: float, ry: float, start_deg: float, end_deg: float, n: int = 14) -> list:
     """Points on an ellipse from start to end angle (degrees, 0 = right, 90 = down), either direction."""
@@ -41,12 +43,13 @@ def digit_path(digit: int, x: float, y: float, height: float) -> list[list[tuple
     return [[(round(x + px * scale), round(y + py * scale)) for px, py in stroke] for stroke in DIGIT_STROKES[digit]]
 
 
-def drawn_canvas(digits: list[tuple[int, int, int, int]], rng: np.random.Generator, jitter: float = 0.0):
+def drawn_canvas(digits: list[tuple[int, int, int, int]], rng: np.random.Generator, jitter: float = 0.0, pen: int = 0):
     """The drawing window's canvas (`camrec.apps.draw.Canvas`) with each (digit, x, y, height) drawn as the
-    mouse draws it, every point of the strokes moved by `jitter` px (sd; drawn from `rng` either way)."""
+    mouse draws it, every point of the strokes moved by `jitter` px (sd; drawn from `rng` either way), with
+    a pen `pen` px wide (0: the window's)."""
     from camrec.apps.draw import Canvas
 
-    canvas = Canvas()
+    canvas = Canvas(pen=pen)
     for digit, x, y, height in digits:
         for stroke in digit_path(digit, x, y, height):
             points = [(int(px + rng.normal(0, jitter)), int(py + rng.normal(0, jitter))) for px, py in stroke]

@@ -35,6 +35,11 @@ __doc__ += "\n".join("    " + line for line in describe(KEYS)) + "\n"
 TITLE = "camrec draw"
 CANVAS_W, CANVAS_H, PANEL_W = 840, 280, 240
 INK, PAPER = 0, 255
+# The pen, as a share of the canvas's height (11 px): thin enough for three rows of digits 45-75 px tall, whose
+# loops a bolder pen fills in. `benchmarks/drawing.py`, tuning seeds 0 and 1, 1/14 (20 px) -> 1/25: three rows
+# of small digits 517 / 525 -> 843 / 845 of 960 read right, two rows 383 / 381 -> 399 / 394 of 400, one row of
+# big digits (150-260 px) 160 / 160 -> 159 / 159 (10 px: 155 there; 12 px: 836 / 815 for three rows).
+PEN_SHARE = 1 / 25
 
 
 @dataclass
@@ -50,9 +55,10 @@ class Canvas:
     width: int = CANVAS_W
     height: int = CANVAS_H
     strokes: list[Stroke] = field(default_factory=list)
+    pen: int = 0  # px; 0: PEN_SHARE of the canvas's height
 
     def __post_init__(self) -> None:
-        self.pen = max(4, self.height // 14)  # the pen scales with the canvas, as a marker with paper
+        self.pen = self.pen or max(4, round(PEN_SHARE * self.height))  # as a marker scales with its paper
         self.image = np.full((self.height, self.width), PAPER, np.uint8)
 
     def begin(self, x: int, y: int, erase: bool) -> None:
