@@ -569,6 +569,14 @@ def test_an_image_for_video_or_a_video_for_image_says_which_command(clips, tmp_p
         assert_one_error_line(run_camrec(command, str(path)), 2, message)
 
 
+def test_a_stream_url_for_video_or_image_says_which_command_reads_it():
+    url = "rtsp://admin:secret@127.0.0.1:9/live"  # nothing is opened: the spec alone says what it is
+    for command in ("video", "image"):
+        result = run_camrec(command, url)
+        assert_one_error_line(result, 2, "rtsp://***@127.0.0.1:9/live: a stream, not a file", "camrec webcam --source")
+        assert "secret" not in result.stderr
+
+
 @pytest.mark.parametrize("stride", ["0", "-2", "two"])
 def test_bad_stride_is_a_usage_error(clips, stride):
     folder, _ = clips

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from camrec.sources.base import Frame, Source, VideoInfo
+from camrec.sources.base import Frame, Source, VideoInfo, is_url, mask_credentials
 from camrec.sources.files import (
     IMAGE_SUFFIXES,
     ImageSource,
@@ -23,7 +23,7 @@ from camrec.sources.files import (
     open_video,
     read_image,
 )
-from camrec.sources.live import LiveSource, is_url, mask_credentials, open_live
+from camrec.sources.live import LiveSource, open_live
 
 __all__ = [
     "Frame",

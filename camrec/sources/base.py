@@ -50,3 +50,16 @@ class Source:
 
     def __iter__(self) -> Iterator[Frame]:
         raise NotImplementedError
+
+
+def is_url(spec: str) -> bool:
+    return spec.lower().startswith(("http://", "https://", "rtsp://", "rtsps://"))
+
+
+def mask_credentials(url: str) -> str:
+    """`rtsp://user:pass@host/x` -> `rtsp://***@host/x`: passwords never reach outputs or logs."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{authority}{slash}{path}"

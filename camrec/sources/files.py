@@ -17,7 +17,7 @@ import numpy as np
 
 from camrec.errors import SourceError, SourceLost
 from camrec.native import stderr_captured
-from camrec.sources.base import Frame, Source, VideoInfo
+from camrec.sources.base import Frame, Source, VideoInfo, is_url, mask_credentials
 
 HEIF_SUFFIXES = {".heic", ".heif"}  # what iPhones and many Android phones save photos as; OpenCV cannot read them
 PDF_SUFFIX = ".pdf"  # what scanners and phone scanner apps save a worksheet as; each page is an image
@@ -315,8 +315,18 @@ def expand_image_spec(spec: str) -> list[Path]:
     return [path]
 
 
+def not_a_stream(spec: str) -> None:
+    """SourceError for a stream URL given where files are read: it names the command that reads streams,
+    rather than calling the URL a missing file."""
+    if is_url(spec):
+        raise SourceError(
+            mask_credentials(spec), "a stream, not a file", "camrec webcam --source URL --no-show reads it headless"
+        )
+
+
 def open_video(spec: str, stride: int = 1) -> VideoFileSource:
     """A video file for `camrec video`; checks that it exists and opens (SourceError otherwise)."""
+    not_a_stream(spec)
     path = Path(spec).expanduser()
     if not path.exists():
         raise SourceError(spec, "no such file")
@@ -329,6 +339,7 @@ def open_video(spec: str, stride: int = 1) -> VideoFileSource:
 
 def open_images(spec: str) -> ImageSource:
     """Images for `camrec image`: a file, a directory or a glob; every path checked before any is read."""
+    not_a_stream(spec)
     paths = expand_image_spec(spec)
     if not paths:
         raise SourceError(spec, "no images found" if Path(spec).is_dir() else "matches no image files")

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from camrec.errors import SourceError, SourceLost
-from camrec.sources.base import Frame, Source, VideoInfo
+from camrec.sources.base import Frame, Source, VideoInfo, is_url, mask_credentials
 from camrec.sources.files import open_video
 
 
@@ -117,19 +117,6 @@ class LiveSource(Source):
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-
-
-def is_url(spec: str) -> bool:
-    return spec.lower().startswith(("http://", "https://", "rtsp://", "rtsps://"))
-
-
-def mask_credentials(url: str) -> str:
-    """`rtsp://user:pass@host/x` -> `rtsp://***@host/x`: passwords never reach outputs or logs."""
-    scheme, sep, rest = url.partition("://")
-    authority, slash, path = rest.partition("/")
-    if "@" in authority:
-        authority = "***@" + authority.rsplit("@", 1)[1]
-    return f"{scheme}{sep}{authority}{slash}{path}"
 
 
 def open_live(
