@@ -49,5 +49,11 @@ class SinkError(CamrecError):
     """An output cannot be written."""
 
 
+class OutputFailed(SinkError):
+    """An output stopped taking what was written mid-run: a full disk, an encoder that ended (exit 1)."""
+
+    exit_code = 1
+
+
 class DisplayError(CamrecError):
     """A window was asked for where there is no display."""

@@ -6,21 +6,25 @@ Each sink checks its path in `__enter__` (fail fast, never overwrite without bei
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from camrec.detections import Detections
-from camrec.errors import SinkError
+from camrec.errors import OutputFailed, SinkError
 from camrec.numbers import number_records
 
 CSV_HEADER = ("source", "frame", "time_s", "digit", "confidence", "x", "y", "w", "h")
 
 
 def check_writable(path: str | Path, overwrite: bool) -> Path:
-    """Raise SinkError when `path` exists (without `overwrite`) or its folder does not."""
+    """Raise SinkError when `path` exists (without `overwrite`), its folder does not, or no file can be made
+    there (a read-only folder, /proc): tried by opening it for appending and removing it if it was new, so
+    that an output written only from its first frame on (a video through ffmpeg) fails before any frame."""
     path = Path(path)
     if path.exists() and not overwrite:
         raise SinkError(str(path), "already exists", "use --overwrite to replace it")
@@ -28,7 +32,29 @@ def check_writable(path: str | Path, overwrite: bool) -> Path:
         raise SinkError(str(path), "its folder does not exist")
     if path.is_dir():
         raise SinkError(str(path), "is a directory")
+    existed = path.exists()
+    if existed and not path.is_file():
+        return path  # a device or a named pipe: opening it here would wait for a reader, or be its EOF
+    try:
+        with open(path, "ab"):
+            pass
+    except OSError as exc:
+        raise SinkError(str(path), f"cannot write ({exc.strerror or exc})") from None
+    if not existed:
+        path.unlink(missing_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def writing_to(path: str) -> Iterator[None]:
+    """A write that fails mid-run (a full disk) as OutputFailed naming the file. On stdout (`-`) a closed
+    pipe stays a BrokenPipeError: `--json - | head` ends quietly (`cli.run_guarded`)."""
+    try:
+        yield
+    except OSError as exc:
+        if path == "-":
+            raise
+        raise OutputFailed(path, f"cannot write ({exc.strerror or exc})") from None
 
 
 def written_paths(sinks: list) -> list[str]:
@@ -77,7 +103,9 @@ class _TextSink:
 
     def __exit__(self, *exc_info: object) -> None:
         if self._file is not None and self._file is not sys.stdout:
-            self._file.close()
+            # Closing flushes what a failed write left behind, and fails again: the first error is the one to tell.
+            with writing_to(self.path) if exc_info[0] is None else contextlib.suppress(OSError):
+                self._file.close()
         self._file = None
 
 
@@ -89,8 +117,9 @@ class JsonlSink(_TextSink):
 
     def write_record(self, record: dict) -> None:
         assert self._file is not None, "write outside 'with'"
-        self._file.write(json.dumps(record) + "\n")
-        self._file.flush()
+        with writing_to(self.path):
+            self._file.write(json.dumps(record) + "\n")
+            self._file.flush()
 
 
 class CsvSink(_TextSink):
@@ -98,22 +127,24 @@ class CsvSink(_TextSink):
 
     def _started(self) -> None:
         self._writer = csv.writer(self._file)
-        self._writer.writerow(CSV_HEADER)
-        self._file.flush()
+        with writing_to(self.path):
+            self._writer.writerow(CSV_HEADER)
+            self._file.flush()
 
     def write(self, frame: Any, detections: Detections, image: Any = None) -> None:
-        for record in detections.to_records():
-            self._writer.writerow(
-                [
-                    frame.source,
-                    frame.index,
-                    round(frame.time_s, 3),
-                    record["digit"],
-                    record["confidence"],
-                    *record["box"],
-                ]
-            )
-        self._file.flush()
+        with writing_to(self.path):
+            for record in detections.to_records():
+                self._writer.writerow(
+                    [
+                        frame.source,
+                        frame.index,
+                        round(frame.time_s, 3),
+                        record["digit"],
+                        record["confidence"],
+                        *record["box"],
+                    ]
+                )
+            self._file.flush()
 
 
 VIDEO_CODECS = {".avi": "MJPG", ".mp4": "mp4v", ".mov": "mp4v", ".mkv": "MJPG"}
@@ -161,7 +192,11 @@ class VideoSink:
         if self._writer is None and self._ffmpeg is None:
             self._open(image.shape[1], image.shape[0])
         if self._ffmpeg is not None:
-            self._ffmpeg.stdin.write(image.tobytes())
+            try:
+                self._ffmpeg.stdin.write(image.tobytes())
+            except OSError:  # ffmpeg ended: a full disk, or it could not write the file
+                status = self._ffmpeg.wait()
+                raise OutputFailed(str(self.path), f"ffmpeg stopped writing it (exit status {status})") from None
         else:
             self._writer.write(image)
         self.frames += 1
@@ -180,12 +215,17 @@ class VideoSink:
             raise SinkError(str(self.path), "OpenCV cannot write this video")
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._ffmpeg is not None:
-            self._ffmpeg.stdin.close()
-            self._ffmpeg.wait()
+        ffmpeg, self._ffmpeg = self._ffmpeg, None
         if self._writer is not None:
             self._writer.release()
-        self._writer = self._ffmpeg = None
+        self._writer = None
+        if ffmpeg is None:
+            return
+        with contextlib.suppress(OSError):  # it may have ended already (OutputFailed says so)
+            ffmpeg.stdin.close()
+        # A run that ended well but whose video did not (a full disk while ffmpeg wrote its last frames) fails.
+        if ffmpeg.wait() and exc_info[0] is None:
+            raise OutputFailed(str(self.path), f"ffmpeg could not finish it (exit status {ffmpeg.returncode})")
 
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".heic", ".heif"}  # what cameras and phones save photos as
@@ -219,7 +259,10 @@ class ImageDirSink:
 
     def __enter__(self) -> ImageDirSink:
         self.check()
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SinkError(str(self.folder), f"cannot make this folder ({exc.strerror or exc})") from None
         return self
 
     def write(self, frame: Any, detections: Detections, image: Any = None) -> None:

@@ -577,6 +577,43 @@ def test_a_stream_url_for_video_or_image_says_which_command_reads_it():
         assert "secret" not in result.stderr
 
 
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="Linux's always-full device")
+def test_an_output_on_a_full_disk_is_one_line_exit_1(clips):
+    folder, _ = clips
+    for option in ("--json", "--csv"):
+        result = run_camrec("video", str(folder / "sheet.avi"), option, "/dev/full", "--overwrite", "--max-frames", "3")
+        assert_one_error_line(result, 1, "/dev/full: cannot write (No space left on device)")
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="Linux's /proc, where no file can be made")
+def test_an_output_where_no_file_can_be_made_fails_before_the_first_frame(clips, tmp_path):
+    folder, _ = clips
+    out = tmp_path / "out.jsonl"
+    result = run_camrec("video", str(folder / "sheet.avi"), "--save", "/proc/camrec.mp4", "--json", str(out))
+    assert_one_error_line(result, 2, "/proc/camrec.mp4: cannot write")
+    assert not out.exists()
+    cv2.imwrite(str(tmp_path / "page.png"), np.full((48, 64, 3), 235, np.uint8))
+    result = run_camrec("image", str(tmp_path / "page.png"), "--save", "/proc/camrec")
+    assert_one_error_line(result, 2, "/proc/camrec: cannot make this folder")
+
+
+def test_an_encoder_that_ends_mid_run_is_one_line_and_the_other_outputs_stay_whole(clips, tmp_path):
+    """An ffmpeg that ends at once, as one does on a full disk: before, writing to it raised BrokenPipeError,
+    which the run took for `--json - | head` and ended with exit 0, no video and no word."""
+    folder, _ = clips
+    (tmp_path / "bin").mkdir()
+    fake = tmp_path / "bin" / "ffmpeg"
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    out = tmp_path / "out.jsonl"
+    result = run_camrec(
+        "video", str(folder / "sheet.avi"), "--save", str(tmp_path / "out.mp4"), "--json", str(out),
+        env={"PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}"},
+    )  # fmt: skip
+    assert_one_error_line(result, 1, "out.mp4: ffmpeg stopped writing it (exit status 1)")
+    assert all(json.loads(line)["source"] for line in out.read_text().splitlines())
+
+
 @pytest.mark.parametrize("stride", ["0", "-2", "two"])
 def test_bad_stride_is_a_usage_error(clips, stride):
     folder, _ = clips
