@@ -245,17 +245,37 @@ def write_image(target: Path, image: Any, overwrite: bool) -> None:
         raise SinkError(str(target), "cannot write image")
 
 
-class ImageDirSink:
-    """Annotated images into a directory, one file per input image (per page of a PDF), named after it:
-    `NAME_out.jpg` for a photo (JPEG, HEIC), `NAME_out.png` for anything else (a drawing, a scan, a PDF's page)."""
+def annotated_name(source: str, index: int) -> str:
+    """The file name of an image's annotated copy: `NAME_out.jpg` for a photo (JPEG, HEIC), `NAME_out.png`
+    for anything else (a drawing, a scan), `NAME_pageK_out.png` for a PDF's page K (index K - 1)."""
+    path = Path(source)
+    page = f"_page{index + 1}" if path.suffix.lower() == ".pdf" else ""
+    # A photo's annotated copy is a JPEG too: as PNG, a 12-megapixel one takes 14 MB and 0.35 s to write.
+    suffix = ".jpg" if path.suffix.lower() in PHOTO_SUFFIXES else ".png"
+    return f"{path.stem}{page}_out{suffix}"
 
-    def __init__(self, folder: str | Path, overwrite: bool = False) -> None:
+
+class ImageDirSink:
+    """Annotated images into a directory, one file per input image (per page of a PDF), named after it
+    (`annotated_name`). `frames`: the (source, index) of every image to save, when known before the first
+    frame: then an existing file among them (without `overwrite`), or two inputs that would be saved under one
+    name (`a/page.png` and `b/page.png`), fail before any is read."""
+
+    def __init__(self, folder: str | Path, overwrite: bool = False, frames: list[tuple[str, int]] = ()) -> None:
         self.folder = self.path = Path(folder)
         self.overwrite = overwrite
+        self.frames = list(frames)
 
     def check(self) -> None:
         if self.folder.exists() and not self.folder.is_dir():
             raise SinkError(str(self.folder), "is a file, not a directory")
+        named: dict[str, str] = {}
+        for source, index in self.frames:
+            name = annotated_name(source, index)
+            if named.setdefault(name, source) != source:
+                raise SinkError(str(self.folder / name), f"both {named[name]} and {source} would be saved as it")
+            if not self.overwrite and (self.folder / name).exists():
+                raise SinkError(str(self.folder / name), "already exists", "use --overwrite to replace it")
 
     def __enter__(self) -> ImageDirSink:
         self.check()
@@ -266,13 +286,8 @@ class ImageDirSink:
         return self
 
     def write(self, frame: Any, detections: Detections, image: Any = None) -> None:
-        if image is None:
-            return
-        source = Path(frame.source)
-        page = f"_page{frame.index + 1}" if source.suffix.lower() == ".pdf" else ""  # a PDF's pages: one file each
-        # A photo's annotated copy is a JPEG too: as PNG, a 12-megapixel one takes 14 MB and 0.35 s to write.
-        suffix = ".jpg" if source.suffix.lower() in PHOTO_SUFFIXES else ".png"
-        write_image(self.folder / f"{source.stem}{page}_out{suffix}", image, self.overwrite)
+        if image is not None:
+            write_image(self.folder / annotated_name(frame.source, frame.index), image, self.overwrite)
 
     def __exit__(self, *exc_info: object) -> None:
         pass

@@ -614,6 +614,27 @@ def test_an_encoder_that_ends_mid_run_is_one_line_and_the_other_outputs_stay_who
     assert all(json.loads(line)["source"] for line in out.read_text().splitlines())
 
 
+def test_annotated_images_that_exist_or_clash_fail_before_any_output(tmp_path):
+    """`camrec image a.png b.png --save out/` where out/b_out.png exists: before, a was read and saved and the
+    run failed at b. Two inputs of one name in two folders would be saved as one file."""
+    for folder in ("x", "y"):
+        (tmp_path / folder).mkdir()
+        cv2.imwrite(str(tmp_path / folder / "page.png"), np.full((48, 64, 3), 235, np.uint8))
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((48, 64, 3), 235, np.uint8))
+    out, saved = tmp_path / "out.jsonl", tmp_path / "saved"
+    saved.mkdir()
+    (saved / "page_out.png").write_bytes(b"precious")
+    result = run_camrec("image", str(tmp_path / "a.png"), str(tmp_path / "x" / "page.png"), "--save", str(saved),
+                        "--json", str(out))  # fmt: skip
+    assert_one_error_line(result, 2, "page_out.png: already exists", "--overwrite")
+    assert not out.exists() and not (saved / "a_out.png").exists()
+    assert (saved / "page_out.png").read_bytes() == b"precious"
+    both = [str(tmp_path / folder / "page.png") for folder in ("x", "y")]
+    result = run_camrec("image", *both, "--save", str(tmp_path / "other"), "--overwrite")
+    assert_one_error_line(result, 2, "page_out.png: both", "would be saved as it")
+    assert not (tmp_path / "other").exists()
+
+
 @pytest.mark.parametrize("stride", ["0", "-2", "two"])
 def test_bad_stride_is_a_usage_error(clips, stride):
     folder, _ = clips

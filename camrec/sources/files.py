@@ -43,13 +43,14 @@ class ImageSource(Source):
         self.paths = paths
         self.name = name
         self.info = VideoInfo(0, 0, 0.0, len(paths))
+        self.frame_counts: list[int] = []  # per path, once opened: 1, or a PDF's pages
 
     def open(self) -> ImageSource:
-        frames = 0
+        self.frame_counts = []
         for path in self.paths:
             suffix = path.suffix.lower()
             if suffix == PDF_SUFFIX:
-                frames += count_pdf_pages(path)
+                self.frame_counts.append(count_pdf_pages(path))
                 continue
             if suffix in VIDEO_SUFFIXES:
                 raise SourceError(str(path), "a video, not an image", "use camrec video")
@@ -57,10 +58,14 @@ class ImageSource(Source):
                 check_heif(path)
             elif not cv2.haveImageReader(str(path)):
                 raise SourceError(str(path), "not an image file OpenCV can read")
-            frames += 1
-        self.info = VideoInfo(0, 0, 0.0, frames)
+            self.frame_counts.append(1)
+        self.info = VideoInfo(0, 0, 0.0, sum(self.frame_counts))
         self.opened = True
         return self
+
+    def frame_keys(self) -> list[tuple[str, int]]:
+        """(source, index) of every frame it will yield, as its `Frame`s name them; once opened."""
+        return [(str(path), index) for path, count in zip(self.paths, self.frame_counts) for index in range(count)]
 
     def __iter__(self) -> Iterator[Frame]:
         for path in self.paths:
