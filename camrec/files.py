@@ -134,11 +134,16 @@ def video_sinks(target: str, sources: list[Source], overwrite: bool) -> list:
     target = Path(target)
     if len(sources) == 1:
         return [VideoSink(target, sources[0].info.fps, overwrite)]
-    target.mkdir(parents=True, exist_ok=True)
-    return [
-        _OnlyFrom(source.name, VideoSink(target / f"{Path(source.name).stem}_out.mp4", source.info.fps, overwrite))
-        for source in sources
-    ]
+    paths = [target / f"{Path(source.name).stem}_out.mp4" for source in sources]
+    for i, path in enumerate(paths):
+        if path in paths[:i]:
+            first = sources[paths.index(path)].name
+            raise SinkError(str(path), f"both {first} and {sources[i].name} would be saved as it")
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SinkError(str(target), f"cannot make this folder ({exc.strerror or exc})") from None
+    return [_OnlyFrom(source.name, VideoSink(path, source.info.fps, overwrite)) for source, path in zip(sources, paths)]
 
 
 class _OnlyFrom:

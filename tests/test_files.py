@@ -635,6 +635,16 @@ def test_annotated_images_that_exist_or_clash_fail_before_any_output(tmp_path):
     assert not (tmp_path / "other").exists()
 
 
+def test_two_videos_of_one_name_saved_into_a_folder_fail_before_any_output(clips, tmp_path):
+    folder, _ = clips
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "sheet.mp4").write_bytes((folder / "sheet.mp4").read_bytes())
+    inputs = [str(folder / "sheet.mp4"), str(tmp_path / "copy" / "sheet.mp4")]
+    result = run_camrec("video", *inputs, "--save", str(tmp_path / "out"), "--json", str(tmp_path / "out.jsonl"))
+    assert_one_error_line(result, 2, "sheet_out.mp4: both", "would be saved as it")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.jsonl").exists()
+
+
 @pytest.mark.parametrize("stride", ["0", "-2", "two"])
 def test_bad_stride_is_a_usage_error(clips, stride):
     folder, _ = clips
