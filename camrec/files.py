@@ -21,6 +21,7 @@ from camrec.sinks import (
     ImageFileSink,
     JsonlSink,
     VideoSink,
+    check_each_once,
     written_paths,
 )
 from camrec.sources import Source, open_images, open_video
@@ -35,6 +36,7 @@ PROCESSES_FROM = 100
 def process_files(args: argparse.Namespace, config: Config) -> tuple[Summary, list[str]]:
     """Open all sources and sinks (failing before any frame), load the model, run. Returns what was written."""
     overwrite = args.overwrite or config.output.overwrite
+    check_each_once({"--json": args.json, "--csv": args.csv, "--save": args.save})
     sources = open_sources(args)
     viewer = progress = None
     stack = contextlib.ExitStack()

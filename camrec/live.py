@@ -10,7 +10,7 @@ from camrec.config import Config, for_live
 from camrec.errors import SourceError
 from camrec.pipeline import Recognizer, load_recognizer
 from camrec.runner import Summary, run
-from camrec.sinks import CsvSink, JsonlSink, VideoSink, written_paths
+from camrec.sinks import CsvSink, JsonlSink, VideoSink, check_each_once, written_paths
 from camrec.sources import open_source
 from camrec.window import check_display
 
@@ -24,6 +24,7 @@ def run_live(args: argparse.Namespace, config: Config, say: Say) -> tuple[Summar
     if args.mirror:
         config.webcam.mirror = True
     overwrite = args.overwrite or config.output.overwrite
+    check_each_once({"--json": args.json, "--csv": args.csv, "--save": args.save})
     sinks: list = [JsonlSink(args.json, overwrite)] if args.json else []
     sinks += [CsvSink(args.csv, overwrite)] if args.csv else []
     for sink in sinks:

@@ -57,6 +57,20 @@ def writing_to(path: str) -> Iterator[None]:
         raise OutputFailed(path, f"cannot write ({exc.strerror or exc})") from None
 
 
+def check_each_once(outputs: dict[str, str | None]) -> None:
+    """SinkError when two options (`{"--json": "out.txt", "--csv": "out.txt"}`) name one file, or both stdout:
+    their lines would be interleaved, and the first would make the file that the second then finds existing."""
+    named: dict[str, str] = {}
+    for option, target in outputs.items():
+        if not target:
+            continue
+        key = "-" if target == "-" else str(Path(target).expanduser().resolve())
+        if key in named:
+            subject = "stdout" if key == "-" else target
+            raise SinkError(subject, f"named by both {named[key]} and {option}", "give each output its own place")
+        named[key] = option
+
+
 def written_paths(sinks: list) -> list[str]:
     """What sinks write, for the closing summary line: their files and folders, and "stdout" for `-`."""
     return ["stdout" if str(sink.path) == "-" else str(sink.path) for sink in sinks]

@@ -645,6 +645,21 @@ def test_two_videos_of_one_name_saved_into_a_folder_fail_before_any_output(clips
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.jsonl").exists()
 
 
+def test_two_outputs_in_one_place_are_a_usage_error(clips, tmp_path):
+    """`--json - --csv -` would interleave two formats on stdout; `--json out --csv out` made the file with
+    the first and then refused it as existing for the second."""
+    clip = str(clips[0] / "sheet.avi")
+    result = run_camrec("video", clip, "--json", "-", "--csv", "-")
+    assert_one_error_line(result, 2, "stdout: named by both --json and --csv")
+    assert result.stdout == ""
+    out = tmp_path / "out.txt"
+    result = run_camrec("video", clip, "--json", str(out), "--csv", str(tmp_path / "." / "out.txt"))
+    assert_one_error_line(result, 2, "out.txt: named by both --json and --csv")
+    assert not out.exists()
+    result = run_camrec("webcam", "--source", clip, "--no-show", "--json", "-", "--csv", "-")
+    assert_one_error_line(result, 2, "stdout: named by both --json and --csv")
+
+
 @pytest.mark.parametrize("stride", ["0", "-2", "two"])
 def test_bad_stride_is_a_usage_error(clips, stride):
     folder, _ = clips
