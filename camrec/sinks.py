@@ -301,7 +301,10 @@ class ImageDirSink:
 
     def write(self, frame: Any, detections: Detections, image: Any = None) -> None:
         if image is not None:
-            write_image(self.folder / annotated_name(frame.source, frame.index), image, self.overwrite)
+            # Files checked before the first frame may be replaced: the one found twice is this run's own (the same
+            # image given twice, by name and by a glob).
+            checked = bool(self.frames)
+            write_image(self.folder / annotated_name(frame.source, frame.index), image, self.overwrite or checked)
 
     def __exit__(self, *exc_info: object) -> None:
         pass

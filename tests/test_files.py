@@ -633,6 +633,10 @@ def test_annotated_images_that_exist_or_clash_fail_before_any_output(tmp_path):
     result = run_camrec("image", *both, "--save", str(tmp_path / "other"), "--overwrite")
     assert_one_error_line(result, 2, "page_out.png: both", "would be saved as it")
     assert not (tmp_path / "other").exists()
+    twice = str(tmp_path / "a.png")  # the same image given twice is saved once, without a word
+    result = run_camrec("image", twice, twice, "--save", str(tmp_path / "once"))
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in (tmp_path / "once").iterdir()] == ["a_out.png"]
 
 
 def test_two_videos_of_one_name_saved_into_a_folder_fail_before_any_output(clips, tmp_path):
