@@ -26,13 +26,13 @@ def check_writable(path: str | Path, overwrite: bool) -> Path:
     there (a read-only folder, /proc): tried by opening it for appending and removing it if it was new, so
     that an output written only from its first frame on (a video through ffmpeg) fails before any frame."""
     path = Path(path)
-    if path.exists() and not overwrite:
+    existed = path.exists()
+    if existed and not overwrite:
         raise SinkError(str(path), "already exists", "use --overwrite to replace it")
     if not path.parent.is_dir():
         raise SinkError(str(path), "its folder does not exist")
     if path.is_dir():
         raise SinkError(str(path), "is a directory")
-    existed = path.exists()
     if existed and not path.is_file():
         return path  # a device or a named pipe: opening it here would wait for a reader, or be its EOF
     try:
