@@ -1,13 +1,13 @@
 """Train camrec's CNN on MNIST (plus generated not-a-digit crops) and write the shipped model files.
 
-    python train.py                      # the shipped recipe (about 40 min on two cores)
+    python train.py                      # the shipped recipe (about 2 hours on two slow cores)
     python train.py --quick --out /tmp/m # 10,000 samples, one epoch, no augmentation, no fine-tune (tests)
     python train.py --start-from models/digits.keras   # only the camera fine-tune, on a trained model
 
 Two stages. First the CNN learns MNIST digits (augmented for camera ink) and generated not-a-digit
 crops. Then it is fine-tuned on what camrec's own pipeline cuts out of generated camera-like scenes
 made from MNIST *train* digits: digit crops as the detector frames them, and the detector's mistakes
-(scribbles, crosses, letters, a finger's edge) as not-a-digit.
+(scribbles, crosses, letters, a finger's edge, a worksheet's printed words) as not-a-digit.
 
 Writes OUT/digits.keras, OUT/digits.onnx (the fast runtime's copy, quantised to int8), OUT/metrics.json
 and OUT/training_curves.png, OUT/confusion_matrix.png. Everything is chosen on a validation split held
@@ -22,10 +22,12 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import cv2
 import keras
 import numpy as np
 import tensorflow as tf
@@ -40,15 +42,18 @@ from camrec.detections import iou_matrix
 from camrec.errors import CamrecError
 from camrec.model import NOT_A_DIGIT, NUM_DIGITS, build_model
 from camrec.nondigits import HELD_OUT_KINDS, make_nondigits
-from camrec.normalize import normalize_crops, to_model_input
+from camrec.normalize import fit_mnist, normalize_crops, to_model_input
 from camrec.pipeline import to_gray
-from camrec.synth import make_scene
+from camrec.synth import Scene, make_scene, make_text_scene
 
 VALIDATION_SIZE = 6_000
 SPLIT_SEED = 0  # the validation split is the same for every training seed
 NONDIGIT_SHARE = 0.15  # not-a-digit crops as a share of the digit samples
 BATCH_SIZE = 128
 FINETUNE_SCENES = {"train": 3000, "val": 240}  # scenes rendered from the train / validation digits
+FINETUNE_TEXT_SCENES = {"train": 800, "val": 60}  # more, with a worksheet's printed text (`make_text_scene`)
+TEXT_OFFSET = 5_000_000  # their seeds: far from the other scenes'
+EVEN_STROKES = {"train": 4000, "val": 400}  # digits redrawn with an even pen (`even_strokes`)
 FINETUNE_EPOCHS = 4
 FINETUNE_MNIST = 30_000  # MNIST samples mixed in so that the fine-tune does not forget plain digits
 
@@ -63,6 +68,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     parser.add_argument("--no-finetune", action="store_true", help="skip the camera fine-tune stage")
     parser.add_argument("--start-from", metavar="MODEL", help="fine-tune this .keras model instead of training anew")
+    parser.add_argument(
+        "--finetune-rate", type=float, default=2e-4, help="the camera fine-tune's learning rate (default 2e-4)"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs = 1
@@ -159,13 +167,22 @@ class KeepBest(keras.callbacks.Callback):
             self.best, self.best_epoch, self.best_weights = accuracy, epoch, self.model.get_weights()
 
 
-def camera_crops(pool: tuple[np.ndarray, np.ndarray], seeds: range) -> tuple[np.ndarray, np.ndarray]:
+def camera_scenes(pool: tuple[np.ndarray, np.ndarray], seeds: range, text_seeds: range) -> Iterator[Scene]:
+    """Moderate, hard and digit-free scenes in turn; then scenes with a worksheet's printed text, with
+    digits and without."""
+    for seed in seeds:
+        yield make_scene(seed, pool, ("moderate", "hard", "empty")[seed % 3])
+    for seed in text_seeds:
+        yield make_text_scene(seed, pool, ("moderate", "empty")[seed % 2])
+
+
+def camera_crops(scenes: Iterable[Scene]) -> tuple[np.ndarray, np.ndarray]:
     """What the pipeline cuts out of generated scenes, labelled: the digit for a box that matches a true
     digit (IoU >= 0.5), not-a-digit for one that touches none; boxes in between, and digit-shaped
-    letters (O, l, S, Z, B), are left out as ambiguous. Scenes use only the training distractors."""
+    letters (O, l, S, Z, B, and in printed text `synth.TEXT_DIGIT_LIKE`), are left out as ambiguous.
+    Scenes use only the training distractors."""
     crops, labels = [], []
-    for seed in seeds:
-        scene = make_scene(seed, pool, ("moderate", "hard", "empty")[seed % 3])
+    for scene in scenes:
         gray = to_gray(scene.image)
         found = find_digit_boxes(gray, DEFAULT_CONFIG.detect)
         if not len(found.boxes):
@@ -184,18 +201,39 @@ def camera_crops(pool: tuple[np.ndarray, np.ndarray], seeds: range) -> tuple[np.
     return np.array(crops, np.float32).reshape(-1, 28, 28, 1), np.array(labels, np.int64)
 
 
+def even_strokes(images: np.ndarray, labels: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST digits redrawn with an even pen along the middle of their strokes, as a mouse or a marker draws
+    them. Printed letters, whose strokes are as even, are not-a-digit; these keep that class from learning
+    that an even stroke means print."""
+    rng = np.random.default_rng(seed)
+    picks = rng.permutation(len(images))[:count]
+    crops = np.zeros((len(picks), 28, 28, 1), np.float32)
+    for i, index in enumerate(picks):
+        big = cv2.resize(images[index], (112, 112), interpolation=cv2.INTER_CUBIC)
+        distance = cv2.distanceTransform((big > 110).astype(np.uint8), cv2.DIST_L2, 5)
+        middle = (distance >= cv2.dilate(distance, np.ones((3, 3), np.uint8))) & (distance > 1.5)
+        radius = int(rng.integers(4, 11))
+        pen = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+        stroke = cv2.GaussianBlur(cv2.dilate(middle.astype(np.uint8) * 255, pen), (0, 0), 1.0)
+        crops[i, :, :, 0] = fit_mnist(np.pad(stroke, 16))
+    return crops, labels[picks].astype(np.int64)
+
+
 def finetune(model, splits: dict, args: argparse.Namespace) -> dict[str, list[float]]:
     """A few epochs at a low learning rate on camera crops mixed with MNIST and generated not-a-digits."""
     rng = np.random.default_rng(args.seed)
     mixed = {}
     for name, offset in (("train", 10_000_000), ("val", 20_000_000)):
-        crops, labels = camera_crops(splits[f"{name}_raw"], range(offset, offset + FINETUNE_SCENES[name]))
+        seeds = range(offset, offset + FINETUNE_SCENES[name])
+        text_seeds = range(offset + TEXT_OFFSET, offset + TEXT_OFFSET + FINETUNE_TEXT_SCENES[name])
+        crops, labels = camera_crops(camera_scenes(splits[f"{name}_raw"], seeds, text_seeds))
         x, y = splits[name]
         keep = rng.permutation(len(x))[: FINETUNE_MNIST if name == "train" else len(x)]
-        mixed[name] = (np.concatenate([x[keep], crops]), np.concatenate([y[keep], labels]))
+        drawn, drawn_labels = even_strokes(*splits[f"{name}_raw"], EVEN_STROKES[name], args.seed + offset)
+        mixed[name] = (np.concatenate([x[keep], crops, drawn]), np.concatenate([y[keep], labels, drawn_labels]))
         print(f"fine-tune {name}: {len(crops)} camera crops ({int((labels == NOT_A_DIGIT).sum())} not-a-digit)")
     tuned = argparse.Namespace(**{**vars(args), "epochs": FINETUNE_EPOCHS})
-    return train(model, {"train": mixed["train"], "val": mixed["val"]}, tuned, learning_rate=2e-4)
+    return train(model, {"train": mixed["train"], "val": mixed["val"]}, tuned, learning_rate=args.finetune_rate)
 
 
 def evaluate(model, splits: dict) -> dict:
@@ -281,6 +319,8 @@ def save(model, metrics: dict, history: dict, args: argparse.Namespace, splits: 
             "epochs": args.epochs,
             "seed": args.seed,
             "quick": args.quick,
+            "start_from": Path(args.start_from).name if args.start_from else None,
+            "finetune_rate": args.finetune_rate,
             "best_epoch": history.get("best_epoch"),
             "versions": {
                 "camrec": __version__,

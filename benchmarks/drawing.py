@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.report import exit_with, publish  # noqa: E402
 from camrec.apps.draw import CANVAS_H, CANVAS_W, Canvas  # noqa: E402
-from camrec.config import for_live, load_config  # noqa: E402
+from camrec.config import for_drawing, load_config  # noqa: E402
 from camrec.pipeline import load_recognizer  # noqa: E402
 from tests.strokes import STROKE_ASPECT, against_edge, drawn_canvas  # noqa: E402
 
@@ -83,9 +83,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", help="model file (default: the shipped one)")
     parser.add_argument("--pen", type=int, default=0, help="pen width in px (default: the window's)")
+    parser.add_argument("--set", action="append", default=[], dest="overrides", help="config key=value")
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
-    recognizer = load_recognizer(for_live(load_config()), args.model)
+    recognizer = load_recognizer(for_drawing(load_config(None, args.overrides)), args.model)
 
     def recognize(image: np.ndarray):
         return recognizer(image).detections

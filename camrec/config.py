@@ -120,7 +120,14 @@ class ProcessConfig:
 @dataclass
 class ClassifyConfig:
     min_confidence: float = setting(0.8, "detections whose digit probability is lower are dropped", low=0, high=1)
-    max_not_a_digit: float = setting(0.02, "detections whose not-a-digit score is higher are dropped", low=0, high=1)
+    # The int8 model's scores come in steps of 1/256: 0.005 keeps a score of at most 1/256, 0.02 at most 5/256.
+    max_not_a_digit: float = setting(
+        0.005, "video and live frames: detections whose not-a-digit score is higher are dropped", low=0, high=1
+    )
+    still_max_not_a_digit: float = setting(0.02, "the same for still images: photos and scans of pages", low=0, high=1)
+    drawn_max_not_a_digit: float = setting(
+        0.1, "the same for the drawing window, whose canvas holds only what is drawn on it", low=0, high=1
+    )
 
 
 @dataclass
@@ -177,7 +184,9 @@ def for_stills(config: Config) -> Config:
     a close-up when `detect.still_close_up` says so, and both inks for an image that looks like light ink on
     a dark background (`detect.still_light_on_dark`). Finer levels find a page scan's small digits but
     cost a wide frame about six times the work (measured, 1920-wide frames: 8 -> 49 ms), which a still
-    image can afford and a video or live frame cannot."""
+    image can afford and a video or live frame cannot. Its not-a-digit threshold is
+    `classify.still_max_not_a_digit`: a photo's blurred digits score higher as not-a-digit, and a page shows
+    fewer stray marks than a camera's view of a desk."""
     detect = dataclasses.replace(
         config.detect,
         levels=config.detect.still_levels,
@@ -185,7 +194,8 @@ def for_stills(config: Config) -> Config:
         close_up_when_big=False,  # a video setting: `still_close_up` alone says whether
         light_on_dark=config.detect.still_light_on_dark,
     )
-    return dataclasses.replace(config, detect=detect)
+    classify = dataclasses.replace(config.classify, max_not_a_digit=config.classify.still_max_not_a_digit)
+    return dataclasses.replace(config, detect=detect, classify=classify)
 
 
 def for_live(config: Config) -> Config:
@@ -195,6 +205,15 @@ def for_live(config: Config) -> Config:
     few boxes (`detect.close_up_when_big`), unless `detect.close_up` asks for every frame."""
     detect = dataclasses.replace(config.detect, close_up=config.detect.live_close_up, close_up_when_big=False)
     return dataclasses.replace(config, detect=detect)
+
+
+def for_drawing(config: Config) -> Config:
+    """The config for the drawing window: a live source's (`for_live`), with `classify.drawn_max_not_a_digit`.
+    Nothing is on its canvas but what is drawn, and a mouse's even strokes, small ones most, score higher as
+    not-a-digit than a pen's."""
+    live = for_live(config)
+    classify = dataclasses.replace(live.classify, max_not_a_digit=config.classify.drawn_max_not_a_digit)
+    return dataclasses.replace(live, classify=classify)
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:

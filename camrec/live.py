@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Callable
 
 from camrec.annotate import annotate
-from camrec.config import Config, for_live
+from camrec.config import Config, for_drawing, for_live
 from camrec.errors import SourceError
 from camrec.pipeline import Recognizer, load_recognizer
 from camrec.runner import Summary, run
@@ -80,14 +80,15 @@ def run_live(args: argparse.Namespace, config: Config, say: Say) -> tuple[Summar
 def run_drawing(
     args: argparse.Namespace, config: Config, say: Say, recognizer: Recognizer | None = None
 ) -> tuple[Summary, list[str]]:
-    """The mouse canvas; `--json` gets one line per recognition update."""
-    config = for_live(config)
+    """The mouse canvas; `--json` gets one line per recognition update. A webcam's recognizer, when the
+    window stands in for an absent camera, lends it its classifier."""
+    config = for_drawing(config)
     overwrite = getattr(args, "overwrite", False) or config.output.overwrite
     sink = JsonlSink(args.json, overwrite) if args.json else None
     if sink:
         sink.check()
     check_display()
-    recognizer = recognizer or load_recognizer(config, args.model)
+    recognizer = Recognizer(config, recognizer.classifier) if recognizer else load_recognizer(config, args.model)
     from camrec.apps.draw import DrawWindow
 
     summary = Summary()

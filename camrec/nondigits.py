@@ -16,9 +16,11 @@ from camrec.normalize import fit_mnist
 CANVAS = 64
 TRAIN_KINDS = ("scribble", "cross", "blob", "letter", "ruling", "grid", "hatch", "finger", "dots")
 HELD_OUT_KINDS = ("spiral", "star")
-# Printed letters that are not digit-shaped. O, l, S, Z and B read as 0, 1, 5, 2 and 8 once normalised.
-TRAIN_LETTERS = "AEMXHNV#%&@"
-HELD_OUT_LETTERS = "KW"
+# Printed letters that are not digit-shaped, capital and small: a worksheet's printed text. O, D, Q, I, i,
+# l, S, s, Z, z, B, b, G, g, q, Y and y read as digits once normalised (`synth.TEXT_DIGIT_LIKE`).
+TRAIN_LETTERS = "AEMXHNV#%&@" + "CFJLPRTU" + "acdefhmnprtuvx"
+HELD_OUT_LETTERS = "KWkw"
+FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX)
 
 
 def make_nondigits(count: int, seed: int, kinds: tuple[str, ...] = TRAIN_KINDS) -> np.ndarray:
@@ -62,7 +64,7 @@ def _blob(canvas: np.ndarray, rng: np.random.Generator, _letters: str) -> None:
 
 
 def _letter(canvas: np.ndarray, rng: np.random.Generator, letters: str) -> None:
-    font = int(rng.choice([cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_TRIPLEX]))
+    font = int(rng.choice(FONTS))
     text = str(rng.choice(list(letters)))
     cv2.putText(canvas, text, (8, 52), font, 1.7, 255, int(rng.integers(2, 6)), cv2.LINE_AA)
 

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from camrec.config import Config, as_dict, load_config, render_yaml
+from camrec.config import Config, as_dict, for_drawing, for_live, for_stills, load_config, render_yaml
 from camrec.errors import ConfigError
 from tests.conftest import REPO, assert_one_error_line, run_camrec
 
@@ -43,6 +43,15 @@ def test_set_comes_after_the_overlay_and_converts_by_type(tmp_path):
     assert config.detect.block_size == 41
     assert config.webcam.mirror is True
     assert config.classify.min_confidence == 0.9
+
+
+def test_each_way_in_keeps_its_own_not_a_digit_threshold():
+    config = load_config(None, ["classify.still_max_not_a_digit=0.3", "classify.drawn_max_not_a_digit=0.4"])
+    assert for_live(config).classify.max_not_a_digit == config.classify.max_not_a_digit == 0.005
+    assert for_stills(config).classify.max_not_a_digit == 0.3
+    assert for_drawing(config).classify.max_not_a_digit == 0.4
+    assert for_drawing(config).detect.close_up == config.detect.live_close_up  # a live source's detection
+    assert for_drawing(for_live(config)).classify.max_not_a_digit == 0.4  # the webcam's fallback to drawing
 
 
 def test_the_environment_variable_names_the_overlay(tmp_path, monkeypatch):

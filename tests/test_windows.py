@@ -126,11 +126,11 @@ def test_a_digit_drawn_against_the_canvas_edge_is_read():
     """Without the window: the canvas read as the window reads it. Its edge cuts no digit; a camera frame's
     edge does, and the pipeline drops a box touching it (measured without the margin: 14 of these 40 read
     right; `benchmarks/drawing.py`, 0-8 px past an edge: 19 of 120)."""
-    from camrec.config import for_live, load_config
+    from camrec.config import for_drawing, load_config
     from camrec.pipeline import load_recognizer
     from tests.strokes import against_edge, drawn_canvas
 
-    recognizer = load_recognizer(for_live(load_config()))
+    recognizer = load_recognizer(for_drawing(load_config()))
     read = []
     for edge in ("top", "bottom", "left", "right"):
         for digit in range(10):
@@ -145,11 +145,11 @@ def test_a_digit_drawn_against_the_canvas_edge_is_read():
 def test_small_digits_drawn_with_the_window_pen_are_read():
     """Without the window: ten digits 50 px tall, in a row, three hands. The pen is thin enough for digits a
     fifth of the canvas tall (27 of these 30 read right; with the old 20-px pen, 14)."""
-    from camrec.config import for_live, load_config
+    from camrec.config import for_drawing, load_config
     from camrec.pipeline import load_recognizer
     from tests.strokes import drawn_canvas
 
-    recognizer = load_recognizer(for_live(load_config()))
+    recognizer = load_recognizer(for_drawing(load_config()))
     row = [(digit, 20 + 80 * digit, 100, 50) for digit in range(10)]
     right = 0
     for seed in range(3):
