@@ -168,6 +168,10 @@ class _OnlyFrom:
     def __exit__(self, *exc_info: object) -> None:
         self.sink.__exit__(*exc_info)
 
+    @property
+    def made(self) -> bool:
+        return self.sink.made
+
 
 def make_progress(args: argparse.Namespace, config: Config, sources: list[Source]):
     """A tqdm bar with frames per second on stderr, only for a terminal and without --quiet."""

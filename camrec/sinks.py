@@ -72,8 +72,10 @@ def check_each_once(outputs: dict[str, str | None]) -> None:
 
 
 def written_paths(sinks: list) -> list[str]:
-    """What sinks write, for the closing summary line: their files and folders, and "stdout" for `-`."""
-    return ["stdout" if str(sink.path) == "-" else str(sink.path) for sink in sinks]
+    """What sinks wrote, for the closing summary line: their files and folders, and "stdout" for `-`. A video
+    that no frame reached (`--max-frames` ended the run before its input) was never made."""
+    written = [sink for sink in sinks if getattr(sink, "made", True)]
+    return ["stdout" if str(sink.path) == "-" else str(sink.path) for sink in written]
 
 
 def frame_record(frame: Any, detections: Detections) -> dict:
@@ -215,6 +217,11 @@ class VideoSink:
             self._writer.write(image)
         self.frames += 1
 
+    @property
+    def made(self) -> bool:
+        """Whether the file was made: it opens at the first frame."""
+        return self.frames > 0
+
     def _open(self, width: int, height: int) -> None:
         import shutil
 
@@ -256,7 +263,9 @@ def write_image(target: Path, image: Any, overwrite: bool) -> None:
         raise SinkError(str(target), "already exists", "use --overwrite to replace it")
     jpeg = target.suffix.lower() in (".jpg", ".jpeg")
     if not cv2.imwrite(str(target), image, [cv2.IMWRITE_JPEG_QUALITY, PHOTO_QUALITY] if jpeg else []):
-        raise SinkError(str(target), "cannot write image")
+        # Checked before the first frame, so it stopped taking writes mid-run: a full disk, a folder gone.
+        reason = "its folder is gone" if not target.parent.is_dir() else "cannot write this image"
+        raise OutputFailed(str(target), reason)
 
 
 def annotated_name(source: str, index: int) -> str:
@@ -288,6 +297,8 @@ class ImageDirSink:
             name = annotated_name(source, index)
             if named.setdefault(name, source) != source:
                 raise SinkError(str(self.folder / name), f"both {named[name]} and {source} would be saved as it")
+            if (self.folder / name).is_dir():
+                raise SinkError(str(self.folder / name), "is a directory, where its annotated copy would go")
             if not self.overwrite and (self.folder / name).exists():
                 raise SinkError(str(self.folder / name), "already exists", "use --overwrite to replace it")
 

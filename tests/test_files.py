@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -633,10 +634,32 @@ def test_annotated_images_that_exist_or_clash_fail_before_any_output(tmp_path):
     result = run_camrec("image", *both, "--save", str(tmp_path / "other"), "--overwrite")
     assert_one_error_line(result, 2, "page_out.png: both", "would be saved as it")
     assert not (tmp_path / "other").exists()
+    (tmp_path / "dirs" / "page_out.png").mkdir(parents=True)  # a folder where a file would go, even with --overwrite
+    result = run_camrec("image", str(tmp_path / "a.png"), str(tmp_path / "x" / "page.png"), "--save",
+                        str(tmp_path / "dirs"), "--overwrite")  # fmt: skip
+    assert_one_error_line(result, 2, "page_out.png: is a directory")
+    assert not (tmp_path / "dirs" / "a_out.png").exists()
     twice = str(tmp_path / "a.png")  # the same image given twice is saved once, without a word
     result = run_camrec("image", twice, twice, "--save", str(tmp_path / "once"))
     assert result.returncode == 0, result.stderr
     assert [p.name for p in (tmp_path / "once").iterdir()] == ["a_out.png"]
+
+
+def test_an_annotated_image_that_cannot_be_written_mid_run_is_exit_1(tmp_path):
+    """Its folder was checked before the first frame: a write that fails later is the output failing
+    mid-run (a full disk, a folder removed), exit 1 as for JSON Lines and CSV, not bad input."""
+    from camrec.errors import OutputFailed
+    from camrec.sinks import ImageDirSink
+    from camrec.sources.base import Frame
+
+    folder = tmp_path / "saved"
+    image = np.full((48, 64, 3), 235, np.uint8)
+    with ImageDirSink(folder, frames=[("a.png", 0), ("b.png", 0)]) as sink:
+        sink.write(Frame(image, 0, 0.0, "a.png"), None, image)
+        shutil.rmtree(folder)
+        with pytest.raises(OutputFailed, match="its folder is gone") as failed:
+            sink.write(Frame(image, 0, 0.0, "b.png"), None, image)
+    assert failed.value.exit_code == 1
 
 
 def test_two_videos_of_one_name_saved_into_a_folder_fail_before_any_output(clips, tmp_path):
@@ -647,6 +670,18 @@ def test_two_videos_of_one_name_saved_into_a_folder_fail_before_any_output(clips
     result = run_camrec("video", *inputs, "--save", str(tmp_path / "out"), "--json", str(tmp_path / "out.jsonl"))
     assert_one_error_line(result, 2, "sheet_out.mp4: both", "would be saved as it")
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.jsonl").exists()
+
+
+def test_a_video_that_max_frames_never_reached_is_not_named_as_written(clips, tmp_path):
+    folder, _ = clips
+    (tmp_path / "other.avi").write_bytes((folder / "sheet.avi").read_bytes())
+    out = tmp_path / "out"
+    result = run_camrec(
+        "video", str(folder / "sheet.mp4"), str(tmp_path / "other.avi"), "--max-frames", "5", "--save", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in out.iterdir()] == ["sheet_out.mp4"]
+    assert "sheet_out.mp4" in result.stderr and "other_out.mp4" not in result.stderr
 
 
 def test_two_outputs_in_one_place_are_a_usage_error(clips, tmp_path):
