@@ -25,12 +25,17 @@ def xdotool(display: str, *args: str) -> str:
     return result.stdout.strip()
 
 
-def wait_for_window(display: str, title: str, timeout: float = 30) -> str:
+def wait_for_window(display: str, title: str, process: subprocess.Popen, timeout: float = 30) -> str:
+    """The window's id, once it is on screen; a process that ended first fails the test with its stderr."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = xdotool(display, "search", "--name", f"^{title}$")
         if found:
             return found.splitlines()[0]
+        if process.poll() is not None:
+            raise AssertionError(
+                f"camrec ended ({process.returncode}) before its window opened: {process.stderr.read()}"
+            )
         time.sleep(0.2)
     raise AssertionError(f"no window named {title!r}")
 
@@ -50,6 +55,11 @@ def screenshot_until(display: str, path, done: Callable[[np.ndarray], bool], tim
         shot = screenshot(display, path)
         if done(shot) or time.monotonic() > deadline:
             return shot
+
+
+def green_pixels(image: np.ndarray) -> int:
+    """How many pixels are the green of the drawing window's boxes."""
+    return int((np.abs(image.astype(int) - [0, 200, 0]).max(axis=2) < 40).sum())
 
 
 def shown_width(shot: np.ndarray) -> int:
@@ -91,7 +101,7 @@ def drawing_window(display: str, out) -> Iterator[tuple[str, subprocess.Popen]]:
     """`camrec draw --json OUT` with its canvas cleared and its loop answering; killed if a step fails."""
     process = start(display, "draw", "--json", str(out))
     try:
-        window = wait_for_window(display, "camrec draw")
+        window = wait_for_window(display, "camrec draw", process)
         xdotool(display, "key", "--window", window, "c")
         wait_for_reading(out, [])  # a clear is an update too: the window's loop is running
         yield window, process
@@ -106,8 +116,10 @@ def test_drawing_ten_digits_with_the_mouse(xvfb_display, tmp_path):
         for i in range(10):
             row, col = divmod(i, 5)
             draw_with_mouse(xvfb_display, digit_path(i, 40 + col * 160, 10 + row * 135, 115))
-        time.sleep(1.0)
-        shot = screenshot(xvfb_display, tmp_path / "draw.png")
+        # Until the last digit's box is on screen: on a busy machine the window repaints late (a black shot).
+        shot = screenshot_until(
+            xvfb_display, tmp_path / "draw.png", lambda shot: green_pixels(shot[0:280, 0:840]) > 500
+        )
         xdotool(xvfb_display, "key", "--window", window, "q")
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
@@ -119,7 +131,7 @@ def test_drawing_ten_digits_with_the_mouse(xvfb_display, tmp_path):
     canvas, panel = shot[0:280, 0:840], shot[0:280, 840:1080]
     assert (canvas.max(axis=2) < 60).mean() > 0.05  # the drawn strokes are on screen
     assert (np.abs(panel.astype(int) - 235).max(axis=2) > 60).mean() > 0.005  # the label panel has text and bars
-    assert (np.abs(canvas.astype(int) - [0, 200, 0]).max(axis=2) < 40).sum() > 500  # green boxes were drawn
+    assert green_pixels(canvas) > 500  # green boxes were drawn
 
 
 def test_a_digit_drawn_against_the_canvas_edge_is_read():
@@ -194,7 +206,7 @@ def test_webcam_window_debug_view_and_quit(xvfb_display, tmp_path, mnist_dir):
     write_test_clip(clip, mnist_test_pool(mnist_dir), 300, seed=41)
     process = start(xvfb_display, "webcam", "--source", str(clip), "--json", str(tmp_path / "out.jsonl"))
     try:
-        window = wait_for_window(xvfb_display, "camrec webcam")
+        window = wait_for_window(xvfb_display, "camrec webcam", process)
         # Screenshots until the window shows what is asserted below, or a deadline: on a busy machine its
         # first frames take longer than the second the test once slept (a CI run's screenshots were black).
         plain = screenshot_until(xvfb_display, tmp_path / "plain.png", lambda shot: shown_width(shot) > 0)
