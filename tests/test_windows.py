@@ -9,9 +9,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from tests.conftest import MNIST_DIR, REPO
 from tests.scenes import mnist_test_pool, write_test_clip
@@ -97,9 +99,10 @@ def wait_for_reading(out, expected: list[int], timeout: float = 20) -> None:
 
 
 @contextlib.contextmanager
-def drawing_window(display: str, out) -> Iterator[tuple[str, subprocess.Popen]]:
-    """`camrec draw --json OUT` with its canvas cleared and its loop answering; killed if a step fails."""
-    process = start(display, "draw", "--json", str(out))
+def drawing_window(display: str, out, command: str = "draw") -> Iterator[tuple[str, subprocess.Popen]]:
+    """`camrec draw --json OUT` (or another command that opens it) with its canvas cleared and its loop
+    answering; killed if a step fails."""
+    process = start(display, command, "--json", str(out))
     try:
         window = wait_for_window(display, "camrec draw", process)
         xdotool(display, "key", "--window", window, "c")
@@ -186,6 +189,21 @@ def test_undo_and_clear_change_what_is_read(xvfb_display, tmp_path):
         xdotool(xvfb_display, "key", "--window", window, "Escape")
         process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+@pytest.mark.skipif(Path("/dev/video0").exists(), reason="this machine has a camera, so webcam opens it")
+def test_webcam_without_a_camera_opens_the_drawing_window_which_reads_as_camrec_draw(xvfb_display, tmp_path):
+    """The fallback hands the webcam's classifier to the drawing window, with the drawing window's config
+    (`for_drawing`): the same reading as `camrec draw`."""
+    out = tmp_path / "draw.jsonl"
+    with drawing_window(xvfb_display, out, "webcam") as (window, process):
+        draw_with_mouse(xvfb_display, digit_path(4, 60, 60, 150))
+        wait_for_reading(out, [4])
+        xdotool(xvfb_display, "key", "--window", window, "q")
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0, stderr
+    assert "opening the drawing window instead" in stderr
+    assert json.loads(out.read_text().splitlines()[-1])["source"] == "draw"
 
 
 def test_digits_drawn_as_tall_as_the_canvas_are_read(xvfb_display, tmp_path):
