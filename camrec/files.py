@@ -124,7 +124,7 @@ def image_sink(target: str, sources: list[Source], overwrite: bool) -> ImageDirS
     """`--save` for images: a directory of `NAME_out` files, or, named like an image (`annotated.png`), that
     one file, when there is one image to save."""
     if Path(target).suffix.lower() not in IMAGE_FILE_SUFFIXES:
-        return ImageDirSink(target, overwrite, [key for source in sources for key in source.frame_keys()])
+        return ImageDirSink(target, [key for source in sources for key in source.frame_keys()], overwrite)
     count = sum(source.info.frame_count for source in sources)
     if count != 1:
         raise SinkError(target, f"names one image file, and there are {count} images to save", "give a directory")

@@ -255,12 +255,10 @@ PHOTO_QUALITY = 95  # JPEG quality of an annotated photo: its labels' edges stay
 IMAGE_FILE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
 
 
-def write_image(target: Path, image: Any, overwrite: bool) -> None:
-    """One annotated image; a JPEG at PHOTO_QUALITY."""
+def write_image(target: Path, image: Any) -> None:
+    """One annotated image, over whatever its sink's check let stand there; a JPEG at PHOTO_QUALITY."""
     import cv2
 
-    if target.exists() and not overwrite:
-        raise SinkError(str(target), "already exists", "use --overwrite to replace it")
     jpeg = target.suffix.lower() in (".jpg", ".jpeg")
     if not cv2.imwrite(str(target), image, [cv2.IMWRITE_JPEG_QUALITY, PHOTO_QUALITY] if jpeg else []):
         # Checked before the first frame, so it stopped taking writes mid-run: a full disk, a folder gone.
@@ -280,11 +278,11 @@ def annotated_name(source: str, index: int) -> str:
 
 class ImageDirSink:
     """Annotated images into a directory, one file per input image (per page of a PDF), named after it
-    (`annotated_name`). `frames`: the (source, index) of every image to save, when known before the first
-    frame: then an existing file among them (without `overwrite`), or two inputs that would be saved under one
-    name (`a/page.png` and `b/page.png`), fail before any is read."""
+    (`annotated_name`). `frames`: the (source, index) of every image to save. An existing file among them
+    (without `overwrite`), or two inputs that would be saved under one name (`a/page.png` and `b/page.png`),
+    fail before any is read."""
 
-    def __init__(self, folder: str | Path, overwrite: bool = False, frames: list[tuple[str, int]] = ()) -> None:
+    def __init__(self, folder: str | Path, frames: list[tuple[str, int]], overwrite: bool = False) -> None:
         self.folder = self.path = Path(folder)
         self.overwrite = overwrite
         self.frames = list(frames)
@@ -312,10 +310,9 @@ class ImageDirSink:
 
     def write(self, frame: Any, detections: Detections, image: Any = None) -> None:
         if image is not None:
-            # Files checked before the first frame may be replaced: the one found twice is this run's own (the same
-            # image given twice, by name and by a glob).
-            checked = bool(self.frames)
-            write_image(self.folder / annotated_name(frame.source, frame.index), image, self.overwrite or checked)
+            # Checked before the first frame, so a file found there now is this run's own: the same image given
+            # twice (by name and by a glob) is saved once, over itself.
+            write_image(self.folder / annotated_name(frame.source, frame.index), image)
 
     def __exit__(self, *exc_info: object) -> None:
         pass
@@ -337,7 +334,7 @@ class ImageFileSink:
 
     def write(self, frame: Any, detections: Detections, image: Any = None) -> None:
         if image is not None:
-            write_image(self.path, image, overwrite=True)  # checked before the first frame
+            write_image(self.path, image)  # checked before the first frame
 
     def __exit__(self, *exc_info: object) -> None:
         pass
