@@ -132,7 +132,10 @@ def test_drawing_ten_digits_with_the_mouse(xvfb_display, tmp_path):
     assert len(read) == 10, read
     assert sum(int(a == b) for a, b in zip(read, range(10))) >= 9, read
     canvas, panel = shot[0:280, 0:840], shot[0:280, 840:1080]
+    # Each check also asks for the window's own background, so that a screen still black passes none.
+    assert (canvas.min(axis=2) > 200).mean() > 0.5  # white paper
     assert (canvas.max(axis=2) < 60).mean() > 0.05  # the drawn strokes are on screen
+    assert (np.abs(panel.astype(int) - 235).max(axis=2) < 10).mean() > 0.5  # the label panel's grey
     assert (np.abs(panel.astype(int) - 235).max(axis=2) > 60).mean() > 0.005  # the label panel has text and bars
     assert green_pixels(canvas) > 500  # green boxes were drawn
 
