@@ -124,9 +124,9 @@ def score_text(recognizer: Recognizer, pool, seed: int, scenes: int) -> dict[str
 def score_stills(
     recognizer: Recognizer, pool, seed: int, photos: int, sheets: int, digit_images: int
 ) -> dict[str, Tally]:
-    """Worksheets (pen, pencil), phone-photo versions of moderate, hard and digit-free scenes, and images of
-    one digit (28x28 MNIST-like, dark on white and white on black; drawn in a paint program; cropped from a
-    photo)."""
+    """Worksheets (pen, pencil, and pen filled in densely: 400-500 digits a page), phone-photo versions of
+    moderate, hard and digit-free scenes, and images of one digit (28x28 MNIST-like, dark on white and white
+    on black; drawn in a paint program; cropped from a photo)."""
     tallies: dict[str, Tally] = {}
     for g, (name, make) in enumerate(
         [
@@ -140,6 +140,7 @@ def score_stills(
             ("stills:digit_cropped", lambda i: make_digit_image(i, pool, "cropped")),
             # Last, so that the groups above keep their seeds (a group's seeds follow its place).
             ("stills:digit_mnist_light", lambda i: make_digit_image(i, pool, "mnist_light")),
+            ("stills:dense_worksheet", lambda i: make_worksheet(i, pool, dense=True)),
         ]
     ):
         count = sheets if "worksheet" in name else digit_images if "digit_" in name else photos

@@ -75,7 +75,16 @@ class DetectConfig:
     max_clutter: float = setting(
         0.12, "most speckle ink around a digit (share of a ring around its box); more is desk, not paper", low=0, high=1
     )
-    max_boxes: int = setting(256, "most digits classified per frame (largest first)", low=1, high=1000)
+    max_boxes: int = setting(
+        256,
+        "video and live: most digit boxes classified per frame, the tallest first (a page of text in view is no "
+        "slower)",
+        low=1,
+        high=100_000,
+    )
+    still_max_boxes: int = setting(
+        5000, "the same for still images: a scanned worksheet may hold hundreds of digits", low=1, high=100_000
+    )
     levels: int = setting(
         1,
         "video and live: reads at 1x, 2x, 4x... the work width (wide frames), each for digits half as tall",
@@ -186,13 +195,15 @@ def for_stills(config: Config) -> Config:
     cost a wide frame about six times the work (measured, 1920-wide frames: 8 -> 49 ms), which a still
     image can afford and a video or live frame cannot. Its not-a-digit threshold is
     `classify.still_max_not_a_digit`: a photo's blurred digits score higher as not-a-digit, and a page shows
-    fewer stray marks than a camera's view of a desk."""
+    fewer stray marks than a camera's view of a desk. It classifies up to `detect.still_max_boxes` digits
+    rather than `detect.max_boxes`: a worksheet of 30 rows of 22 digits holds 660 of them."""
     detect = dataclasses.replace(
         config.detect,
         levels=config.detect.still_levels,
         close_up=config.detect.still_close_up,
         close_up_when_big=False,  # a video setting: `still_close_up` alone says whether
         light_on_dark=config.detect.still_light_on_dark,
+        max_boxes=config.detect.still_max_boxes,
     )
     classify = dataclasses.replace(config.classify, max_not_a_digit=config.classify.still_max_not_a_digit)
     return dataclasses.replace(config, detect=detect, classify=classify)

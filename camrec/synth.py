@@ -407,10 +407,11 @@ def place_text(sheet: Sheet, rng: np.random.Generator) -> None:
         y += int(line * rng.uniform(1.6, 2.4))
 
 
-def make_worksheet(seed: int, pool: tuple[np.ndarray, np.ndarray], pencil: bool = False) -> Scene:
+def make_worksheet(seed: int, pool: tuple[np.ndarray, np.ndarray], pencil: bool = False, dense: bool = False) -> Scene:
     """A scanned worksheet: A4 at 300 dpi (2480x3508), rows of digits 5-9 mm tall (60-105 px, 2-3 % of the
     page's height, under a camera frame's floor of 3 % of its shorter side), pen or faint pencil, scanner
-    noise, JPEG."""
+    noise, JPEG. `dense`: filled in like a table of sums, 0.3-0.5 of a digit's height between digits
+    and rows 1.5-1.8 heights apart (400-500 digits on the page)."""
     rng = np.random.default_rng(seed)
     images, labels = pool
     page = np.full((3508, 2480), 245, np.float32)
@@ -430,12 +431,12 @@ def make_worksheet(seed: int, pool: tuple[np.ndarray, np.ndarray], pencil: bool 
             rows, cols = np.flatnonzero(alpha.max(1) > 0.35), np.flatnonzero(alpha.max(0) > 0.35)
             boxes.append([x + cols[0], y + rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1])
             digits.append(int(labels[idx]))
-            x += w + int(rng.uniform(0.6, 1.5) * height)
-        top += int(height * rng.uniform(2.2, 2.8))
+            x += w + int((rng.uniform(0.3, 0.5) if dense else rng.uniform(0.6, 1.5)) * height)
+        top += int(height * (rng.uniform(1.5, 1.8) if dense else rng.uniform(2.2, 2.8)))
     page += rng.normal(0, 3, page.shape).astype(np.float32)
     scan = cv2.GaussianBlur(np.clip(page, 0, 255).astype(np.uint8), (3, 3), 0.8)
     scan = cv2.imdecode(cv2.imencode(".jpg", scan, [cv2.IMWRITE_JPEG_QUALITY, 90])[1], cv2.IMREAD_GRAYSCALE)
-    kind = "pencil worksheet" if pencil else "worksheet"
+    kind = ("pencil " if pencil else "") + ("dense " if dense else "") + "worksheet"
     return Scene(cv2.cvtColor(scan, cv2.COLOR_GRAY2BGR), np.array(boxes, np.int32), np.array(digits, np.int64), kind)
 
 

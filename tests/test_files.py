@@ -19,7 +19,7 @@ import pytest
 from benchmarks.scoring import Tally, score_frame
 from camrec.detections import iou_matrix
 from tests.conftest import MNIST_DIR, REPO, assert_one_error_line, run_camrec
-from tests.scenes import mnist_test_pool, write_scene_images, write_test_clip
+from tests.scenes import mnist_test_pool, write_blank_page, write_scene_images, write_test_clip
 
 CLIP_FRAMES = 60
 
@@ -562,7 +562,7 @@ def test_unreadable_inputs_are_one_line_exit_2(tmp_path, make_input, command, me
 
 def test_an_image_for_video_or_a_video_for_image_says_which_command(clips, tmp_path):
     folder, _ = clips
-    cv2.imwrite(str(tmp_path / "page.png"), np.full((48, 64, 3), 235, np.uint8))
+    write_blank_page(tmp_path / "page.png")
     for command, path, message in [
         ("image", folder / "sheet.mp4", "sheet.mp4: a video, not an image (use camrec video)"),
         ("video", tmp_path / "page.png", "page.png: an image, not a video (use camrec image)"),
@@ -593,7 +593,7 @@ def test_an_output_where_no_file_can_be_made_fails_before_the_first_frame(clips,
     result = run_camrec("video", str(folder / "sheet.avi"), "--save", "/proc/camrec.mp4", "--json", str(out))
     assert_one_error_line(result, 2, "/proc/camrec.mp4: cannot write")
     assert not out.exists()
-    cv2.imwrite(str(tmp_path / "page.png"), np.full((48, 64, 3), 235, np.uint8))
+    write_blank_page(tmp_path / "page.png")
     result = run_camrec("image", str(tmp_path / "page.png"), "--save", "/proc/camrec")
     assert_one_error_line(result, 2, "/proc/camrec: cannot make this folder")
 
@@ -620,8 +620,8 @@ def test_annotated_images_that_exist_or_clash_fail_before_any_output(tmp_path):
     run failed at b. Two inputs of one name in two folders would be saved as one file."""
     for folder in ("x", "y"):
         (tmp_path / folder).mkdir()
-        cv2.imwrite(str(tmp_path / folder / "page.png"), np.full((48, 64, 3), 235, np.uint8))
-    cv2.imwrite(str(tmp_path / "a.png"), np.full((48, 64, 3), 235, np.uint8))
+        write_blank_page(tmp_path / folder / "page.png")
+    write_blank_page(tmp_path / "a.png")
     out, saved = tmp_path / "out.jsonl", tmp_path / "saved"
     saved.mkdir()
     (saved / "page_out.png").write_bytes(b"precious")
