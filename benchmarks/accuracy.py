@@ -6,7 +6,8 @@ reads them (`detect.live_close_up`) and as `camrec video` does by default (`dete
 worksheets again as a scanner's PDF. Numbers written fast, neighbouring digits touching: their digits, and
 the numbers read whole (every digit right, none missing or added; `camrec.numbers`). The scenes again as a
 phone held upright films them, in a 1080x1920 portrait frame. Scenes with a worksheet's printed text around
-the digits (instructions, headings), and with text but no digits.
+the digits (instructions, headings), and with text but no digits. Forms: digits written in printed answer
+boxes, as a camera frame and as a phone photo.
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
@@ -45,6 +46,7 @@ from camrec.synth import (
     held_upright,
     make_close_up,
     make_digit_image,
+    make_form_scene,
     make_numbers,
     make_scene,
     make_text_scene,
@@ -183,6 +185,18 @@ def score_close_ups(recognizers: dict[str, Recognizer], pool, seed: int, frames:
     }
 
 
+def score_forms(recognizers: dict[str, Recognizer], pool, seed: int, forms: int) -> dict[str, Tally]:
+    """A form's answer boxes with digits written in them (`make_form_scene`), as a camera frame and as a
+    phone photo: the printed boxes must not read as digits, nor hide the digits written against them."""
+    return {
+        name: tally_of(
+            recognizer,
+            (make_form_scene(seed * 1_000_000 + 900_000 + g * 10_000 + i, pool, photo=g == 1) for i in range(forms)),
+        )
+        for g, (name, recognizer) in enumerate(recognizers.items())
+    }
+
+
 def score_clips(recognizer: Recognizer, pool, seed: int, clips: int, frames: int) -> dict[str, float]:
     """Per-frame F1 (mean over frames) on clips written as H.264 .mp4 and MJPEG .avi, then decoded."""
     results = {}
@@ -214,6 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--numbers", type=int, default=60, help="camera frames of numbers, digits touching")
     parser.add_argument("--portrait", type=int, default=60, help="scenes filmed by a phone held upright")
     parser.add_argument("--text", type=int, default=60, help="scenes with a worksheet's printed text, per kind")
+    parser.add_argument("--forms", type=int, default=60, help="forms with digits in answer boxes, per kind")
     parser.add_argument("--pool", choices=("test", "train"), default="test")
     parser.add_argument("--model")
     parser.add_argument("--set", action="append", default=[], dest="overrides")
@@ -236,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sheets:
         stills["stills:worksheet_pdf"] = score_pdf_scans(still_recognizer, pool, args.seed, args.sheets)
     numbers = score_numbers(recognizer, pool, args.seed, args.numbers)
+    forms = score_forms({"forms:camera": recognizer, "forms:photo": still_recognizer}, pool, args.seed, args.forms)
     close_ups = score_close_ups(
         {"close_up:live": load_recognizer(for_live(config), args.model), "close_up:video": recognizer},
         pool,
@@ -262,13 +278,14 @@ def main(argv: list[str] | None = None) -> int:
         "close_up_f1": {name: round(t.f1, 4) for name, t in close_ups.items()},
         "numbers_f1": round(numbers["numbers:touching"].f1, 4),
         "whole_numbers_f1": round(numbers["numbers:whole"].f1, 4),
+        "forms_f1": {name: round(t.f1, 4) for name, t in forms.items()},
         "counts": {
             name: {"hits": t.hits, "false": t.false, "missed": t.missed, "frames": t.frames}
-            for name, t in {**tallies, **portrait, **text, **stills, **close_ups, **numbers}.items()
+            for name, t in {**tallies, **portrait, **text, **stills, **close_ups, **numbers, **forms}.items()
         },
         "seconds": round(time.perf_counter() - started, 1),
     }
-    for name, tally in {**tallies, **portrait, **text, **stills, **close_ups, **numbers}.items():
+    for name, tally in {**tallies, **portrait, **text, **stills, **close_ups, **numbers, **forms}.items():
         if not tally.frames:
             continue  # a group asked for none (e.g. --photos 0): an F1 of nothing would read as perfect
         print(

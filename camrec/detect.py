@@ -2,13 +2,15 @@
 
 Adaptive threshold (it survives uneven light) that also asks ink to be darker than the lightest paper
 around it (so a hard shadow's edge is no ink), on a frame scaled down to `work_width`; long ruling and
-grid lines taken out, outer contours only (the holes of 0, 4, 6, 8 and 9 are not digits), pieces of one
-digit merged (a 5 with a detached bar), then gates on size, aspect and ink.
+grid lines taken out, outer contours only (the holes of 0, 4, 6, 8 and 9 are not digits), printed boxes
+taken out (a form's answer boxes), pieces of one digit merged (a 5 with a detached bar), then gates on
+size, aspect and ink.
 """
 
 from __future__ import annotations
 
 import statistics
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -59,6 +61,20 @@ DIGIT_IMAGE_SIDE = 64
 # A box wider than a digit may hold several digits whose ink joined (a number written fast); up to this
 # width / height it is kept aside for `segment` to cut.
 MAX_RUN_ASPECT = 4.5
+# Printed boxes (`printed_boxes`): a component is one when its outer edge is at least BOX_SQUARENESS
+# rectangular and its ink at most BOX_INK of the area inside; neither side is under BOX_ASPECT of the
+# other (a row of up to ten answer boxes whose lines touch is one component). A digit written against a
+# box's edge keeps its ink BOX_BAND of the box's shorter side inside it.
+BOX_SQUARENESS = 0.93
+BOX_INK = 0.5
+BOX_ASPECT = 0.1
+BOX_BAND = 0.08
+SIDE_DEPTH = 0.12  # `sides_inked`
+# An outline BOX_ROW times as wide as tall is a row of boxes; inside it, a piece at least DIVIDER_HEIGHT as
+# tall as the inside and at most DIVIDER_WIDTH as wide as tall is a line between two boxes (`dividers`).
+BOX_ROW = 1.6
+DIVIDER_HEIGHT = 0.85
+DIVIDER_WIDTH = 0.25
 
 
 @dataclass(frozen=True)
@@ -252,13 +268,14 @@ def find_in(
     # While the components are labelled: the integral image, and each ink pixel's grey and darkness.
     integral = beside(cv2.integral, source)
     picked = beside(ink_pixels, binary, darkness, source)
-    labels, stats, centroids = label_components(binary)
     min_h, max_h = cfg.min_height * floor_side(small.shape), cfg.max_height * small.shape[0]
+    labels, stats, centroids, tall, contrast, ink_levels = components(binary, picked, min_h, max_h, cfg)
+    boxes_printed = printed_boxes(labels, stats, np.flatnonzero(tall))
+    if len(boxes_printed):  # a form's answer boxes: out of the ink, and the digits inside them labelled anew
+        binary = without_printed_boxes(binary, labels, stats, boxes_printed)
+        picked = beside(ink_pixels, binary, darkness, source)
+        labels, stats, centroids, tall, contrast, ink_levels = components(binary, picked, min_h, max_h, cfg)
     heights = stats[:, cv2.CC_STAT_HEIGHT]
-    tall = (heights >= 0.6 * min_h) & (heights <= max_h)
-    tall[0] = False  # label 0 is the background
-    contrast, ink_levels = component_means(labels, stats[:, cv2.CC_STAT_AREA], *picked.result())
-    tall &= contrast >= cfg.min_contrast
     candidates = np.flatnonzero(tall)
     pieces = np.flatnonzero(~tall & (stats[:, cv2.CC_STAT_AREA] >= SPECK))
     pieces = pieces[pieces > 0]
@@ -414,6 +431,105 @@ def inside_frame(
     right, bottom = left + shape[1] * scale, top + shape[0] * scale
     margin_x, margin_y = max(1.0, EDGE_MARGIN * (right - left)), max(1.0, EDGE_MARGIN * (bottom - top))
     return (x > left + margin_x) & (y > top + margin_y) & (x + w < right - margin_x) & (y + h < bottom - margin_y)
+
+
+def components(
+    binary: np.ndarray, picked: Future, min_h: float, max_h: float, cfg: DetectConfig
+) -> tuple[np.ndarray, ...]:
+    """The ink's components: labels, stats and centroids (`label_components`); which are tall enough and
+    dark enough to be digits; and each one's mean darkness and grey (`component_means`, from `picked`, the
+    `ink_pixels` found meanwhile)."""
+    labels, stats, centroids = label_components(binary)
+    heights = stats[:, cv2.CC_STAT_HEIGHT]
+    tall = (heights >= 0.6 * min_h) & (heights <= max_h)
+    tall[0] = False  # label 0 is the background
+    contrast, ink_levels = component_means(labels, stats[:, cv2.CC_STAT_AREA], *picked.result())
+    tall &= contrast >= cfg.min_contrast
+    return labels, stats, centroids, tall, contrast, ink_levels
+
+
+def printed_boxes(labels: np.ndarray, stats: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """The candidates (labels) that are printed boxes, such as a form's answer boxes or a table's cells: the
+    component's outer edge is a rectangle (its area at least BOX_SQUARENESS of the smallest rectangle
+    around it, tilted as need be) and its ink a band along that edge (at most BOX_INK of the area inside,
+    with a digit written against it). Of 20,000 MNIST training digits, 84 px tall, none is both: the four
+    that square are 1s, a solid stroke."""
+    w, h, area = (stats[candidates, i] for i in (cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT, cv2.CC_STAT_AREA))
+    # Thin and box-shaped, with ink across the middle of each side: quick looks first, so that most digits
+    # (all but some 0s) and the desk's blobs cost no outline (every candidate's took 1.8 ms a clip frame).
+    maybe = candidates[(area <= BOX_INK * w * h) & (w >= BOX_ASPECT * h) & (h >= BOX_ASPECT * w) & (w >= 8) & (h >= 8)]
+    found = []
+    for label in maybe[sides_inked(labels, stats, maybe)].tolist():
+        _, outline = outline_of(labels, stats, label)
+        inside = cv2.contourArea(outline)
+        _, (side_a, side_b), _ = cv2.minAreaRect(outline)
+        if inside >= BOX_SQUARENESS * side_a * side_b and stats[label, cv2.CC_STAT_AREA] <= BOX_INK * inside:
+            found.append(label)
+    return np.array(found, np.int64)
+
+
+def sides_inked(labels: np.ndarray, stats: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+    """(N,) bool: whether each component's ink crosses the middle of each side of its box near that side,
+    as a box's lines do, tilted or not: a line tilted 10 degrees crosses the middle of a side 0.09 of the
+    side's length in, so a strip SIDE_DEPTH of it deep and three pixels wide is looked at, every pixel of it
+    (a thin tilted line crosses a column at one row). This runs on every frame: all components (each at
+    least 8 pixels a side) and all four sides are one gather of flat indices, in a dozen numpy calls.
+    """
+    if not len(candidates):
+        return np.zeros(0, bool)
+    width = labels.shape[1]
+    x, y, w, h = (stats[candidates, i].astype(np.int64)[:, None] for i in range(4))
+    # Per side (top, bottom, left, right): the pixel at its middle, the step inwards and the step along it.
+    start = np.hstack([y * width, (y + h - 1) * width, width * (y + h // 2), width * (y + h // 2)])
+    start += np.hstack([x + w // 2, x + w // 2, x, x + w - 1])
+    inwards, along = np.array([width, -width, 1, -1]), np.array([1, 1, width, width])
+    depth = np.minimum(
+        np.maximum(2, (SIDE_DEPTH * np.hstack([w, w, h, h])).astype(np.int64)), np.hstack([h, h, w, w]) // 2
+    )
+    steps = np.minimum(np.arange(int(depth.max()))[None, None, :], depth[:, :, None] - 1)  # (N, 4, deepest)
+    strips = start[:, :, None] + inwards[None, :, None] * steps
+    flat = strips[..., None] + (along[:, None] * np.arange(-1, 2))[None, :, None, :]  # (N, 4, deepest, 3)
+    return (labels.ravel().take(flat) == candidates[:, None, None, None]).any(axis=(2, 3)).all(axis=1)
+
+
+def outline_of(labels: np.ndarray, stats: np.ndarray, label: int) -> tuple[np.ndarray, np.ndarray]:
+    """One component's mask in its box, (h, w) uint8 0/1, and its outer contour in the box's pixels."""
+    left, top, width, height = (int(v) for v in stats[label, :4])
+    mask = (labels[top : top + height, left : left + width] == label).view(np.uint8)
+    return mask, max(cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0], key=cv2.contourArea)
+
+
+def without_printed_boxes(binary: np.ndarray, labels: np.ndarray, stats: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """The binary ink without these printed boxes' bands: a digit written against its box's edge keeps its
+    ink inside, a band's width (BOX_BAND of the box's shorter side) from the edge."""
+    binary = binary.copy()
+    for label in boxes.tolist():
+        left, top, width, height = (int(v) for v in stats[label, :4])
+        mask, outline = outline_of(labels, stats, label)
+        filled = cv2.drawContours(np.zeros_like(mask), [outline], -1, 1, cv2.FILLED)
+        band = max(3, round(BOX_BAND * min(width, height)))
+        # Outside the crop is outside the box: eroded from there too (OpenCV's default border would not).
+        square = np.ones((2 * band + 1, 2 * band + 1), np.uint8)
+        inner = cv2.erode(filled, square, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+        region = binary[top : top + height, left : left + width]
+        region[(mask > 0) & (inner == 0)] = 0
+        if width >= BOX_ROW * height:  # a row of boxes: the lines between them too
+            region[dividers(mask & inner)] = 0
+    return binary
+
+
+def dividers(inside: np.ndarray) -> np.ndarray:
+    """(h, w) bool: the pieces of a row of boxes' ink left inside its outline (`inside`, 0/1 uint8) that
+    are the lines between its boxes: as tall as the inside, and thin (tilted up to about 10 degrees). A 1
+    written from its box's top line to its bottom line would go with them."""
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
+    rows = np.flatnonzero(inside.any(axis=1))
+    inside_height = rows[-1] - rows[0] + 1 if len(rows) else 0
+    lines = np.flatnonzero(
+        (stats[:, cv2.CC_STAT_HEIGHT] >= DIVIDER_HEIGHT * inside_height)
+        & (stats[:, cv2.CC_STAT_WIDTH] <= DIVIDER_WIDTH * stats[:, cv2.CC_STAT_HEIGHT])
+    )
+    return np.isin(labels, lines[lines > 0])
 
 
 def label_components(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

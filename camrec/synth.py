@@ -364,6 +364,46 @@ def make_text_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], kind: str = 
     return photograph(sheet, rng, kind=kind)
 
 
+def make_form_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], photo: bool = False) -> Scene:
+    """A form's answer boxes as the camera sees them (`photograph`): one to three rows of printed boxes, 1-3
+    px lines, a digit written in most of them, a fifth of those against an edge of their box. With `photo`,
+    the scene as a phone photo (`as_photo`), as `camrec image` reads it."""
+    rng = np.random.default_rng(seed)
+    images, digit_labels = pool
+    paper = blank_paper(rng)
+    ids = np.zeros(paper.shape, np.int32)
+    labels: list[int] = []
+    height = int(rng.integers(36, 80) / PAPER_TO_FRAME)  # a digit's height on the sheet
+    side = int(height * rng.uniform(1.25, 1.6))
+    gap = int(side * rng.uniform(0.1, 0.6))
+    line, shade, ink = int(rng.integers(1, 4)), float(rng.uniform(30, 120)), float(rng.uniform(15, 70))
+    y = int(rng.integers(40, 80))
+    for _ in range(int(rng.integers(1, 4))):
+        if y + side > PAPER_H - 30:
+            break
+        x = int(rng.integers(40, 100))
+        while x + side < PAPER_W - 40:
+            cv2.rectangle(paper, (x, y), (x + side, y + side), shade, line, cv2.LINE_AA)
+            if rng.random() < 0.85:
+                idx = int(rng.integers(len(images)))
+                alpha = ink_alpha(images[idx], int(height * rng.uniform(0.85, 1.05)), rng)
+                h, w = alpha.shape
+                room_x, room_y = side - w - 2 * line, side - h - 2 * line
+                if room_x > 0 and room_y > 0:
+                    dx, dy = int(rng.integers(0, room_x + 1)), int(rng.integers(0, room_y + 1))
+                    if rng.random() < 0.2:  # against the box's left, right, top or bottom edge
+                        dx, dy = [(0, dy), (room_x, dy), (dx, 0), (dx, room_y)][int(rng.integers(4))]
+                    top, left = y + line + dy, x + line + dx
+                    region = paper[top : top + h, left : left + w]
+                    region[:] = region * (1 - alpha) + ink * alpha
+                    labels.append(int(digit_labels[idx]))
+                    ids[top : top + h, left : left + w][alpha > 0.35] = len(labels)
+            x += side + gap
+        y += side + int(side * rng.uniform(0.4, 0.9))
+    scene = photograph(Sheet(paper, ids, np.array(labels, np.int64), [], ("boxes",)), rng)
+    return as_photo(scene, seed) if photo else scene
+
+
 def place_text(sheet: Sheet, rng: np.random.Generator) -> None:
     """Lines of printed words in the bands of rows that no digit or lookalike reaches, letter by letter."""
     font = int(rng.choice(TEXT_FONTS))
