@@ -77,8 +77,8 @@ class DetectConfig:
     )
     max_boxes: int = setting(
         256,
-        "video and live: most digit boxes classified per frame, the tallest first (a page of text in view is no "
-        "slower)",
+        "video and live: most digit boxes classified per frame, the tallest first (a page of print in view keeps "
+        "the frame rate)",
         low=1,
         high=100_000,
     )
