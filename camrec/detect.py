@@ -522,7 +522,7 @@ def dividers(inside: np.ndarray) -> np.ndarray:
     """(h, w) bool: the pieces of a row of boxes' ink left inside its outline (`inside`, 0/1 uint8) that
     are the lines between its boxes: as tall as the inside, and thin (tilted up to about 10 degrees). A 1
     written from its box's top line to its bottom line would go with them."""
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(inside, connectivity=8)
+    labels, stats, _ = label_components(inside)
     rows = np.flatnonzero(inside.any(axis=1))
     inside_height = rows[-1] - rows[0] + 1 if len(rows) else 0
     lines = np.flatnonzero(
