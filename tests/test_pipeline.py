@@ -150,6 +150,18 @@ def test_a_row_of_boxes_whose_lines_touch_reads_its_digits_and_not_the_lines_bet
         assert found.digits[np.argsort(found.boxes[:, 0])].tolist() == labels[:3].tolist()
 
 
+def test_an_image_of_one_digit_inside_a_drawn_frame_reads_the_digit(pool):
+    """A digit image with a frame around it (a cell cut from a form, a digit boxed in a paint program): the
+    frame is no part of the digit. Measured on MNIST test digits 0-99 at 64 px: 98 read, 30 with the frame
+    left in the ink; of the first 20, here, 20 and 6."""
+    images, labels = pool
+    read = 0
+    for image, label in zip(images[:20], labels[:20]):
+        framed = cv2.rectangle(cv2.resize(255 - image, (64, 64)), (3, 3), (60, 60), 0, 2)
+        read += camrec.recognize(framed).digits.tolist() == [int(label)]
+    assert read >= 18, read
+
+
 def test_merging_joins_a_broken_five_but_not_a_column(recognizer):
     page = np.full((400, 300), 240, np.uint8)
     cv2.putText(page, "5", (80, 200), cv2.FONT_HERSHEY_SIMPLEX, 5, 30, 12, cv2.LINE_AA)
