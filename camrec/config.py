@@ -105,6 +105,11 @@ class DetectConfig:
         True,
         "video files without close_up: the close-up only for a frame with a box over 35 % of its height, or few boxes",
     )
+    printed_boxes: bool = setting(
+        True,
+        "take printed boxes (a form's answer boxes) out of the ink first; off in the drawing window, where a boxy 0 "
+        "drawn with the mouse can pass for one",
+    )
     touching: bool = setting(
         True, "cut a box of touching digits (a number written fast) where each piece reads as a digit"
     )
@@ -219,12 +224,14 @@ def for_live(config: Config) -> Config:
 
 
 def for_drawing(config: Config) -> Config:
-    """The config for the drawing window: a live source's (`for_live`), with `classify.drawn_max_not_a_digit`.
-    Nothing is on its canvas but what is drawn, and a mouse's even strokes, small ones most, score higher as
-    not-a-digit than a pen's."""
+    """The config for the drawing window: a live source's (`for_live`), with `classify.drawn_max_not_a_digit`
+    and no `detect.printed_boxes`. Nothing is on its canvas but what is drawn: a mouse's even strokes, small
+    ones most, score higher as not-a-digit than a pen's, and a boxy 0 can pass for a printed box (a
+    superellipse of exponent 5, 110x200 px, read as a 1 with boxes taken out)."""
     live = for_live(config)
     classify = dataclasses.replace(live.classify, max_not_a_digit=config.classify.drawn_max_not_a_digit)
-    return dataclasses.replace(live, classify=classify)
+    detect = dataclasses.replace(live.detect, printed_boxes=False)  # nothing on the canvas is printed
+    return dataclasses.replace(live, classify=classify, detect=detect)
 
 
 def load_config(path: str | os.PathLike | None = None, overrides: list[str] | tuple[str, ...] = ()) -> Config:

@@ -61,7 +61,7 @@ DIGIT_IMAGE_SIDE = 64
 # A box wider than a digit may hold several digits whose ink joined (a number written fast); up to this
 # width / height it is kept aside for `segment` to cut.
 MAX_RUN_ASPECT = 4.5
-# Printed boxes (`printed_boxes`): a component is one when its convex hull fills at least BOX_SQUARENESS
+# Printed boxes (`find_printed_boxes`): a component is one when its convex hull fills at least BOX_SQUARENESS
 # of the smallest rectangle around it and its ink is at most BOX_INK of the hull; neither side is under
 # BOX_ASPECT of the other (a row of up to ten answer boxes whose lines touch is one component). A digit
 # written against a box's edge keeps its ink BOX_BAND of the box's shorter side inside it.
@@ -270,7 +270,7 @@ def find_in(
     picked = beside(ink_pixels, binary, darkness, source)
     min_h, max_h = cfg.min_height * floor_side(small.shape), cfg.max_height * small.shape[0]
     labels, stats, centroids, tall, contrast, ink_levels = components(binary, picked, min_h, max_h, cfg)
-    boxes_printed = printed_boxes(labels, stats, np.flatnonzero(tall))
+    boxes_printed = find_printed_boxes(labels, stats, np.flatnonzero(tall)) if cfg.printed_boxes else []
     if len(boxes_printed):  # a form's answer boxes: out of the ink, and the digits inside them labelled anew
         binary = without_printed_boxes(binary, labels, stats, boxes_printed)
         picked = beside(ink_pixels, binary, darkness, source)
@@ -448,7 +448,7 @@ def components(
     return labels, stats, centroids, tall, contrast, ink_levels
 
 
-def printed_boxes(labels: np.ndarray, stats: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+def find_printed_boxes(labels: np.ndarray, stats: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """The candidates (labels) that are printed boxes, such as a form's answer boxes or a table's cells: the
     component's convex hull is a rectangle (at least BOX_SQUARENESS of the smallest rectangle around it,
     tilted as need be) and its ink a band along the hull's edge (at most BOX_INK of the hull, with a digit

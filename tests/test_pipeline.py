@@ -97,11 +97,11 @@ def test_holes_are_not_digits(recognizer):
 def test_printed_boxes_are_told_from_digits(pool):
     """A box's outline is a rectangle, tilted or not, thin or bold lines, with a digit against its edge or
     not; no MNIST digit's outline is both that square and that thin."""
-    from camrec.detect import printed_boxes
+    from camrec.detect import find_printed_boxes
 
     def boxes_among(mask: np.ndarray) -> int:
         _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        return len(printed_boxes(labels, stats, np.arange(1, len(stats))))
+        return len(find_printed_boxes(labels, stats, np.arange(1, len(stats))))
 
     images, _ = pool
     for line, angle, against in itertools.product((1, 3), (0, 8), (False, True)):

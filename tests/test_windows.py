@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import subprocess
@@ -158,6 +159,28 @@ def test_a_digit_drawn_against_the_canvas_edge_is_read():
             assert (found.boxes[:, :2] >= 0).all() and (found.boxes[:, 0] + found.boxes[:, 2] <= canvas.width).all()
             assert (found.boxes[:, 1] + found.boxes[:, 3] <= canvas.height).all()
     assert sum(read) == 40, read
+
+
+def test_a_boxy_zero_drawn_with_the_mouse_is_not_taken_for_a_printed_box():
+    """The drawing window reads without `detect.printed_boxes`: nothing on its canvas is printed, and a 0
+    drawn square enough (a superellipse of exponent 5) passes for a box, whose band taken out leaves a 1."""
+    from camrec.apps.draw import Canvas
+    from camrec.config import for_drawing, load_config
+    from camrec.pipeline import load_recognizer
+
+    canvas = Canvas()
+    turns = np.linspace(0, 2 * np.pi, 80)
+    path = [
+        (200 + 55 * np.sign(np.cos(t)) * abs(np.cos(t)) ** 0.4, 140 + 100 * np.sign(np.sin(t)) * abs(np.sin(t)) ** 0.4)
+        for t in turns
+    ]
+    canvas.begin(*map(int, path[0]), erase=False)
+    for x, y in path[1:]:
+        canvas.extend(int(x), int(y))
+    config = for_drawing(load_config())
+    assert canvas.read(lambda image: load_recognizer(config)(image).detections).digits.tolist() == [0]
+    boxes_on = dataclasses.replace(config, detect=dataclasses.replace(config.detect, printed_boxes=True))
+    assert canvas.read(lambda image: load_recognizer(boxes_on)(image).detections).digits.tolist() == [1]
 
 
 def test_small_digits_drawn_with_the_window_pen_are_read():
