@@ -106,8 +106,18 @@ def drawing_window(display: str, out, command: str = "draw") -> Iterator[tuple[s
     process = start(display, command, "--json", str(out))
     try:
         window = wait_for_window(display, "camrec draw", process)
-        xdotool(display, "key", "--window", window, "c")
-        wait_for_reading(out, [])  # a clear is an update too: the window's loop is running
+        # A clear is an update too: once one is read, the window's loop is running. A key sent while the
+        # window is still being mapped is lost (a CI run's first window once never answered in 20 s), so
+        # the clear is sent again every 2 s, up to 30 s.
+        deadline = time.monotonic() + 30
+        while True:
+            xdotool(display, "key", "--window", window, "c")
+            try:
+                wait_for_reading(out, [], timeout=2)
+                break
+            except AssertionError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
         yield window, process
     finally:
         if process.poll() is None:
