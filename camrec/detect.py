@@ -271,8 +271,8 @@ def find_in(
     min_h, max_h = cfg.min_height * floor_side(small.shape), cfg.max_height * small.shape[0]
     labels, stats, centroids, tall, contrast, ink_levels = components(binary, picked, min_h, max_h, cfg)
     boxes_printed = find_printed_boxes(labels, stats, np.flatnonzero(tall)) if cfg.printed_boxes else []
-    if len(boxes_printed):  # a form's answer boxes: out of the ink, and the digits inside them labelled anew
-        binary = without_printed_boxes(binary, labels, stats, boxes_printed)
+    if boxes_printed:  # a form's answer boxes: out of the ink, and the digits inside them labelled anew
+        binary = without_printed_boxes(binary, stats, boxes_printed)
         picked = beside(ink_pixels, binary, darkness, source)
         labels, stats, centroids, tall, contrast, ink_levels = components(binary, picked, min_h, max_h, cfg)
     heights = stats[:, cv2.CC_STAT_HEIGHT]
@@ -448,26 +448,29 @@ def components(
     return labels, stats, centroids, tall, contrast, ink_levels
 
 
-def find_printed_boxes(labels: np.ndarray, stats: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """The candidates (labels) that are printed boxes, such as a form's answer boxes or a table's cells: the
-    component's convex hull is a rectangle (at least BOX_SQUARENESS of the smallest rectangle around it,
-    tilted as need be) and its ink a band along the hull's edge (at most BOX_INK of the hull, with a digit
-    written against it). The hull rather than the outer contour: a digit whose stroke runs out over its
-    box's line, or a line with a gap, leaves the hull a rectangle (forms, train seeds 1 and 3, camera:
-    0.887 / 0.947 with the contour, 0.921 / 0.963 with the hull). Of 20,000 MNIST training digits, 84 px
-    tall, none is both; at 0.93 nine would be (2s, 3s and 5s)."""
+def find_printed_boxes(
+    labels: np.ndarray, stats: np.ndarray, candidates: np.ndarray
+) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """The candidates that are printed boxes, as (label, mask, hull) from `hull_of`, for
+    `without_printed_boxes` to erase without working them out again. A printed box (a form's answer box,
+    a table's cell) is a component whose convex hull is a rectangle (at least BOX_SQUARENESS of the
+    smallest rectangle around it, tilted as need be) and whose ink is a band along the hull's edge (at most
+    BOX_INK of the hull, with a digit written against it). The hull rather than the outer contour: a digit
+    whose stroke runs out over its box's line, or a line with a gap, leaves the hull a rectangle (forms,
+    train seeds 1 and 3, camera: 0.887 / 0.947 with the contour, 0.921 / 0.963 with the hull). Of 20,000
+    MNIST training digits, 84 px tall, none is both; at 0.93 nine would be (2s, 3s and 5s)."""
     w, h, area = (stats[candidates, i] for i in (cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT, cv2.CC_STAT_AREA))
     # Thin and box-shaped, with ink across the middle of each side: quick looks first, so that most digits
     # (all but some 0s) and the desk's blobs cost no outline (every candidate's took 1.8 ms a clip frame).
     maybe = candidates[(area <= BOX_INK * w * h) & (w >= BOX_ASPECT * h) & (h >= BOX_ASPECT * w) & (w >= 8) & (h >= 8)]
     found = []
     for label in maybe[sides_inked(labels, stats, maybe)].tolist():
-        _, hull = hull_of(labels, stats, label)
+        mask, hull = hull_of(labels, stats, label)
         inside = cv2.contourArea(hull)
         _, (side_a, side_b), _ = cv2.minAreaRect(hull)
         if inside >= BOX_SQUARENESS * side_a * side_b and stats[label, cv2.CC_STAT_AREA] <= BOX_INK * inside:
-            found.append(label)
-    return np.array(found, np.int64)
+            found.append((label, mask, hull))
+    return found
 
 
 def sides_inked(labels: np.ndarray, stats: np.ndarray, candidates: np.ndarray) -> np.ndarray:
@@ -502,14 +505,15 @@ def hull_of(labels: np.ndarray, stats: np.ndarray, label: int) -> tuple[np.ndarr
     return mask, cv2.convexHull(outline)
 
 
-def without_printed_boxes(binary: np.ndarray, labels: np.ndarray, stats: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+def without_printed_boxes(
+    binary: np.ndarray, stats: np.ndarray, boxes: list[tuple[int, np.ndarray, np.ndarray]]
+) -> np.ndarray:
     """The binary ink without these printed boxes' bands, along the edge of each one's convex hull: a digit
     written against its box's edge keeps its ink inside, a band's width (BOX_BAND of the box's shorter
     side) from the edge."""
     binary = binary.copy()
-    for label in boxes.tolist():
+    for label, mask, hull in boxes:  # from `find_printed_boxes`
         left, top, width, height = (int(v) for v in stats[label, :4])
-        mask, hull = hull_of(labels, stats, label)
         filled = cv2.drawContours(np.zeros_like(mask), [hull], -1, 1, cv2.FILLED)
         band = max(3, round(BOX_BAND * min(width, height)))
         # Outside the crop is outside the box: eroded from there too (OpenCV's default border would not).
