@@ -128,7 +128,7 @@ def score_stills(
 ) -> dict[str, Tally]:
     """Worksheets (pen, pencil, and pen filled in densely: 400-500 digits a page), phone-photo versions of
     moderate, hard and digit-free scenes, and images of one digit (28x28 MNIST-like, dark on white and white
-    on black; drawn in a paint program; cropped from a photo)."""
+    on black; drawn in a paint program with a thick brush, or with a thin one; cropped from a photo)."""
     tallies: dict[str, Tally] = {}
     for g, (name, make) in enumerate(
         [
@@ -143,6 +143,7 @@ def score_stills(
             # Last, so that the groups above keep their seeds (a group's seeds follow its place).
             ("stills:digit_mnist_light", lambda i: make_digit_image(i, pool, "mnist_light")),
             ("stills:dense_worksheet", lambda i: make_worksheet(i, pool, dense=True)),
+            ("stills:digit_thin", lambda i: make_digit_image(i, pool, "thin")),
         ]
     ):
         count = sheets if "worksheet" in name else digit_images if "digit_" in name else photos

@@ -72,6 +72,13 @@ class DetectConfig:
     max_height: float = setting(0.8, "largest digit height as a share of the working frame height", low=0.001, high=1)
     max_aspect: float = setting(1.9, "widest digit box: width / height", low=0.1, high=10)
     min_fill: float = setting(0.06, "least share of the box that is ink", low=0, high=1)
+    thin_pens: bool = setting(
+        False,
+        "video and live: read digits drawn with a thin pen, as stills do; off: a shadow's edge thickened reads as 1",
+    )
+    still_thin_pens: bool = setting(
+        True, "the same for still images: a digit drawn with a 1-px brush, or written large with a fine pen"
+    )
     max_clutter: float = setting(
         0.12, "most speckle ink around a digit (share of a ring around its box); more is desk, not paper", low=0, high=1
     )
@@ -201,7 +208,8 @@ def for_stills(config: Config) -> Config:
     image can afford and a video or live frame cannot. Its not-a-digit threshold is
     `classify.still_max_not_a_digit`: a photo's blurred digits score higher as not-a-digit, and a page shows
     fewer stray marks than a camera's view of a desk. It classifies up to `detect.still_max_boxes` digits
-    rather than `detect.max_boxes`: a worksheet of 30 rows of 22 digits holds 660 of them."""
+    rather than `detect.max_boxes`: a worksheet of 30 rows of 22 digits holds 660 of them. It reads digits
+    drawn with a thin pen (`detect.still_thin_pens`): a paint program's 1-px brush, a fine pen written large."""
     detect = dataclasses.replace(
         config.detect,
         levels=config.detect.still_levels,
@@ -209,6 +217,7 @@ def for_stills(config: Config) -> Config:
         close_up_when_big=False,  # a video setting: `still_close_up` alone says whether
         light_on_dark=config.detect.still_light_on_dark,
         max_boxes=config.detect.still_max_boxes,
+        thin_pens=config.detect.still_thin_pens,
     )
     classify = dataclasses.replace(config.classify, max_not_a_digit=config.classify.still_max_not_a_digit)
     return dataclasses.replace(config, detect=detect, classify=classify)

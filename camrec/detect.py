@@ -61,6 +61,10 @@ DIGIT_IMAGE_SIDE = 64
 # A box wider than a digit may hold several digits whose ink joined (a number written fast); up to this
 # width / height it is kept aside for `segment` to cut.
 MAX_RUN_ASPECT = 4.5
+# A group under the fill gate drawn with a thin pen (`drawn_thin`): its strokes at most THIN_STROKE of its height
+# wide, its fill measured as if drawn with MNIST's pen, MNIST_PEN of its height (2.2 of a digit's 20 px).
+THIN_STROKE = 0.04
+MNIST_PEN = 0.11
 # Printed boxes (`find_printed_boxes`): a component is one when its convex hull fills at least BOX_SQUARENESS
 # of the smallest rectangle around it and its ink is at most BOX_INK of the hull; neither side is under
 # BOX_ASPECT of the other (a row of up to ten answer boxes whose lines touch is one component). A digit
@@ -355,14 +359,37 @@ class Gates:
             & (h >= cfg.min_height * floor_side(self.working))
             & (h <= cfg.max_height * self.working[0])
             & (w <= MAX_RUN_ASPECT * h)
-            & (ink >= cfg.min_fill * w * h)
         )
+        filled = ink >= cfg.min_fill * w * h
+        sparse = np.flatnonzero(fits & ~filled)
+        if len(sparse) and cfg.thin_pens:
+            filled[sparse] = drawn_thin(
+                self.paper_beside.labels, boxes[sparse], [groups[i] for i in sparse], ink[sparse], cfg.min_fill
+            )
+        fits &= filled
         leaders = np.array([members[0] for members in groups], np.int64)  # merged pieces are too small to matter
         shy = fits.copy()  # all but the contrast gate passed
         contrast = darkest_side(self.integral, boxes[fits]) - self.ink_levels[leaders[fits]]
         fits[fits] = contrast >= cfg.min_contrast
         self.paper_beside.recheck(boxes, groups, fits, shy & ~fits, self.ink_levels[leaders], cfg.min_contrast)
         return boxes, fits
+
+
+def drawn_thin(
+    labels: np.ndarray, boxes: np.ndarray, groups: list[np.ndarray], ink: np.ndarray, least: float
+) -> np.ndarray:
+    """(N,) bool: which groups under the fill gate are lines of a thin pen (at most THIN_STROKE of their
+    box's height wide) that would fill `least` of their box if drawn with MNIST's pen (MNIST_PEN of it).
+
+    A digit drawn with a 1-px brush, or written large with a fine pen, has little ink for its box: a 2-px
+    line 400 px tall fills 2-4 % of it, under `min_fill`. A band's width is twice its area over its outline."""
+    passes = np.zeros(len(boxes), bool)
+    for i, ((x, y, w, h), members) in enumerate(zip(boxes.tolist(), groups)):
+        own = np.isin(labels[y : y + h, x : x + w], members).view(np.uint8)
+        inner = int(cv2.erode(own, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0).sum())
+        width = 2 * int(ink[i]) / max(int(ink[i]) - inner, 1)
+        passes[i] = width <= THIN_STROKE * h and ink[i] / width * MNIST_PEN * h >= least * w * h
+    return passes
 
 
 @dataclass(frozen=True)

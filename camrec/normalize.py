@@ -24,13 +24,26 @@ INK_FLOOR = 0.05  # ink weaker than this (after scaling to [0, 1]) does not coun
 NEIGHBOURS = np.ones((3, 3), np.uint8)  # a digit's mask takes in the anti-aliased rim around its strokes
 POSITIONS = np.arange(FIT_SIZE, dtype=np.float32)  # pixel indices of a fitted crop's rows or columns
 GAP = 1  # blank pixels around each crop on a `Sheet`
+# A thin pen (`thickened`): a crop whose fitted ink weighs under THIN_MASS full pixels (the lightest of 60,000
+# MNIST training digits, a 1, weighs 20; a 2-px line drawn 400 px tall, 8) and whose strokes are all under
+# THIN_LIMIT fitted pixels wide (MNIST's are 1.6 or more) has them redrawn THIN_WIDTH wide (MNIST's median is
+# 2.2), at THICKEN_DETAIL times the fitted size, where the pen's line is still whole. Tuned on train seeds
+# 1 and 3: at 0.5 a few more thin digits were lost, at any limit a few broken printed boxes read as 7s.
+THIN_MASS = 40.0
+THIN_LIMIT = 0.75
+THIN_WIDTH = 2.0
+THICKEN_DETAIL = 4
 
 
-def fit_mnist(ink: np.ndarray) -> np.ndarray:
+def fit_mnist(ink: np.ndarray, thin_pens: bool = False) -> np.ndarray:
     """One crop of ink, any size, to the MNIST form.
 
     Args:
         ink: (H, W) float32 or uint8, ink bright on dark (0 = paper); any range.
+        thin_pens: redraw a thin pen's strokes as wide as MNIST's (`thickened`), as the pipeline does for
+            its candidates with `detect.thin_pens`. Not for the pieces that `segment` tries (the sides of a
+            printed box's broken outline read as 1s and 7s: forms, train seed 3, 8 more false digits in 150
+            photos), nor in training, whose crops are made as the shipped model's were.
     Returns:
         (28, 28) float32 in [0, 1]; all zeros when there is no ink.
     """
@@ -49,6 +62,11 @@ def fit_mnist(ink: np.ndarray) -> np.ndarray:
     fitted = cv2.resize(ink, size, interpolation=interpolation)
     columns, rows = fitted.sum(axis=0), fitted.sum(axis=1)
     mass = float(columns.sum())
+    thick = thickened(ink, size) if thin_pens and 0 < mass < THIN_MASS * peak else None
+    if thick is not None:
+        fitted = thick * peak
+        columns, rows = fitted.sum(axis=0), fitted.sum(axis=1)
+        mass = float(columns.sum())
     if mass <= 0:
         return np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32)
     # Weighted sums rather than `@`: a dot product would wake OpenBLAS's spinning thread pool.
@@ -59,6 +77,33 @@ def fit_mnist(ink: np.ndarray) -> np.ndarray:
     out = cv2.warpAffine(fitted, shift, (MNIST_SIZE, MNIST_SIZE), flags=cv2.INTER_LINEAR, borderValue=0)
     out *= 1.0 / peak  # interpolating non-negative ink never overshoots its peak: only rounding to clip
     return np.minimum(out, 1.0, out=out)
+
+
+def thickened(ink: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
+    """A thin pen's ink (cropped to its box) fitted to `size` with its strokes THIN_WIDTH fitted pixels wide,
+    peak 1; None unless its strokes would be under THIN_LIMIT fitted pixels wide. A fine pen's digit written
+    large, or one drawn in a paint program with a 1-px brush, shrunk straight to 20x20, is a faint trace a
+    tenth of a pixel wide, which the CNN reads as not a digit."""
+    line = (ink >= 0.5 * float(ink.max())).view(np.uint8)
+    # The pen's width: twice the line's area over its outline (a band of width w and length L). A line one
+    # or two pixels wide measures 2, so a crop under 53 px (2 px at 0.75 fitted px) is never thin.
+    area = int(line.sum())
+    outline = area - int(cv2.erode(line, NEIGHBOURS, borderType=cv2.BORDER_CONSTANT, borderValue=0).sum())
+    width = 2 * area / max(outline, 1) * size[1] / ink.shape[0]  # in fitted pixels
+    # And every stroke thin: none survives an erosion as wide as the limit. A digit inside the thin outline of
+    # its printed box, read as one, keeps its own bold strokes.
+    reach = int(THIN_LIMIT * ink.shape[0] / size[1]) // 2 + 1
+    if width > THIN_LIMIT or cv2.erode(line, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)).any():
+        return None
+    detail = (size[0] * THICKEN_DETAIL, size[1] * THICKEN_DETAIL)
+    larger = detail[0] > ink.shape[1] or detail[1] > ink.shape[0]
+    fine = cv2.resize(ink, detail, interpolation=cv2.INTER_LINEAR if larger else cv2.INTER_AREA)
+    # Here the line is a pixel or two wide, fainter where it crosses between pixels: its brightest half
+    # counts as the whole line, and is widened to THIN_WIDTH fitted pixels.
+    fine = np.minimum(fine * (2.0 / float(fine.max())), 1.0)
+    grow = max(2, round((THIN_WIDTH - width) * THICKEN_DETAIL))
+    fine = cv2.dilate(fine, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow + 1, grow + 1)))
+    return cv2.resize(fine, size, interpolation=cv2.INTER_AREA)
 
 
 def to_model_input(crops: np.ndarray) -> np.ndarray:
@@ -84,11 +129,11 @@ def normalize_crops(gray: np.ndarray, found) -> np.ndarray:
     return fit_crops(cut_inks(gray, found, found.boxes, found.members))
 
 
-def fit_crops(inks: list[np.ndarray]) -> np.ndarray:
+def fit_crops(inks: list[np.ndarray], thin_pens: bool = False) -> np.ndarray:
     """`fit_mnist` for each crop's ink: (N, 28, 28, 1) float32, the classifier's input."""
     crops = np.zeros((len(inks), MNIST_SIZE, MNIST_SIZE, 1), np.float32)
     for i, ink in enumerate(inks):
-        crops[i, :, :, 0] = fit_mnist(ink)
+        crops[i, :, :, 0] = fit_mnist(ink, thin_pens)
     return crops
 
 

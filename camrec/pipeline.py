@@ -84,7 +84,7 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         detect = replace(detect, ink="auto")
     readings = ink_readings(gray, detect)
     inks = [cut_inks(gray, found, found.boxes, found.members) for found in readings]
-    crops = [fit_crops(ink) for ink in inks]
+    crops = [fit_crops(ink, detect.thin_pens) for ink in inks]
     # Candidates wide enough to be two touching digits read as one: their halves ride in the same batch.
     pairs = [Cutter.pairs(found, ink) for found, ink in zip(readings, inks)] if detect.touching else []
     batches = crops + [cutter.crops for cutter in pairs]

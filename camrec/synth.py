@@ -541,7 +541,9 @@ def make_digit_image(seed: int, pool: tuple[np.ndarray, np.ndarray], style: str)
     - "mnist": an MNIST digit as a 28x28 image, dark on white;
     - "mnist_light": the same in MNIST's own polarity, white on black, as PNG sets made from MNIST keep it;
     - "drawn": drawn with a thick brush in a paint program, 50-90 % of a square canvas of 200-600 px;
-    - "cropped": cut out of a photo of paper around the digit, a margin of 3-12 % of its height.
+    - "cropped": cut out of a photo of paper around the digit, a margin of 3-12 % of its height;
+    - "thin": drawn along its centre line with a thin pen (1-4 px) in a paint program, 100-600 px tall on a
+      canvas of 1.2-2 times that (a digitiser pen, or the 1-px pencil tool).
     """
     rng = np.random.default_rng(seed)
     images, labels = pool
@@ -557,6 +559,16 @@ def make_digit_image(seed: int, pool: tuple[np.ndarray, np.ndarray], style: str)
         image = np.full((side, side), 255, np.float32)
         y, x = (side - alpha.shape[0]) // 2, (side - alpha.shape[1]) // 2
         image[y : y + alpha.shape[0], x : x + alpha.shape[1]] -= 255 * alpha
+    elif style == "thin":
+        height = int(rng.integers(100, 601))
+        lines = centre_lines(digit)
+        span = lines.reshape(-1, 2).max(axis=0) - lines.reshape(-1, 2).min(axis=0)
+        scale = height / max(1.0, float(span[1]))
+        side = int(max(height, scale * span[0]) * rng.uniform(1.2, 2.0))
+        image = np.full((side, side), 255, np.float32)
+        centre = (lines.reshape(-1, 2).max(axis=0) + lines.reshape(-1, 2).min(axis=0)) / 2
+        points = np.round((lines - centre) * scale + side / 2).astype(np.int32)
+        cv2.polylines(image, list(points), False, 0.0, int(rng.integers(1, 5)), cv2.LINE_AA)
     elif style == "cropped":
         alpha = ink_alpha(digit, int(rng.integers(60, 300)), rng)
         margin = max(1, int(alpha.shape[0] * rng.uniform(0.03, 0.12)))
@@ -575,6 +587,42 @@ def make_digit_image(seed: int, pool: tuple[np.ndarray, np.ndarray], style: str)
         image = 255 - image
     bgr = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     return Scene(bgr, np.array(box, np.int32), np.array([labels[idx]], np.int64), f"digit image: {style}")
+
+
+CLOCKWISE = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))  # P2..P9 as (dy, dx)
+
+
+def centre_lines(digit: np.ndarray) -> np.ndarray:
+    """An MNIST digit's centre line (its ink thinned to one pixel, Zhang and Suen's thinning at four times
+    its size), as (K, 2, 2) float segments between neighbouring centre-line pixels, in 28x28 pixels."""
+    big = cv2.resize(digit, (112, 112), interpolation=cv2.INTER_CUBIC) > 127
+    skeleton = np.pad(big, 1)
+    while True:
+        removed = False
+        for step in (0, 1):
+            p = np.pad(skeleton, 1)[None]
+            # Neighbours P2..P9 clockwise from the one above, as in the paper.
+            around = np.concatenate([np.roll(p, (-dy, -dx), (1, 2))[:, 1:-1, 1:-1] for dy, dx in CLOCKWISE])
+            count = around.sum(axis=0)
+            changes = (~around & np.roll(around, -1, axis=0)).sum(axis=0)
+            p2, p4, p6, p8 = around[0], around[2], around[4], around[6]
+            # A pixel on the edge that the step peels (south-east, then north-west) goes; the other stays.
+            spared = ((p2 & p4 & p6) | (p4 & p6 & p8)) if step == 0 else ((p2 & p4 & p8) | (p2 & p6 & p8))
+            gone = skeleton & (count >= 2) & (count <= 6) & (changes == 1) & ~spared
+            if gone.any():
+                skeleton &= ~gone
+                removed = True
+        if not removed:
+            break
+    ys, xs = np.nonzero(skeleton)
+    on = set(zip(ys.tolist(), xs.tolist()))
+    segments = [
+        ((x, y), (x + dx, y + dy))
+        for y, x in on
+        for dy, dx in ((0, 1), (1, -1), (1, 0), (1, 1))
+        if (y + dy, x + dx) in on
+    ]
+    return (np.array(segments, np.float64).reshape(-1, 2, 2) - 1) / 4
 
 
 def as_photo(scene: Scene, seed: int, width: int = 2560) -> Scene:
