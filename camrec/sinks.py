@@ -249,7 +249,7 @@ class VideoSink:
             raise OutputFailed(str(self.path), f"ffmpeg could not finish it (exit status {ffmpeg.returncode})")
 
 
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".heic", ".heif"}  # what cameras and phones save photos as
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".jfif", ".jpe", ".heic", ".heif", ".avif"}  # what cameras and phones save photos as
 PHOTO_QUALITY = 95  # JPEG quality of an annotated photo: its labels' edges stay crisp
 # `camrec image PAGE --save NAME` with one of these: NAME is the annotated image itself, not a directory.
 IMAGE_FILE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}

@@ -130,6 +130,29 @@ def test_image_set_from_a_directory(pool, tmp_path):
     assert result.stderr.splitlines()[-1].startswith(f"camrec: 12 images, {digits_found} digits, ")
 
 
+def test_a_directory_of_jfif_avif_and_jpeg_2000_images_is_read(pool, tmp_path):
+    """A JPEG saved from a browser on Windows is named .jfif; phones and scanners also save AVIF and JPEG
+    2000. A directory of them was read as holding no image at all."""
+    scenes = write_scene_images(tmp_path / "png", pool, 3)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for scene, suffix in zip(scenes, (".avif", ".jfif", ".jp2")):
+        written = folder / f"scene{suffix}"
+        ok, data = cv2.imencode(".jpg" if suffix == ".jfif" else suffix, scene.image)
+        assert ok
+        written.write_bytes(data.tobytes())
+    out = tmp_path / "out.jsonl"
+    result = run_camrec("image", str(folder), "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    records = {Path(r["source"]).suffix: r for r in read_jsonl(out)}
+    assert set(records) == {".avif", ".jfif", ".jp2"}
+    for scene, suffix in zip(scenes, (".avif", ".jfif", ".jp2")):
+        record = records[suffix]
+        boxes = np.array([d["box"] for d in record["detections"]], np.int32).reshape(-1, 4)
+        digits = np.array([d["digit"] for d in record["detections"]], np.int64)
+        assert score_frame(boxes, digits, scene.boxes, scene.digits).f1 >= 0.8, suffix
+
+
 def test_image_save_named_like_an_image_is_that_file_for_one_image(pool, tmp_path):
     """`--save annotated.png` for one image writes that file (a directory named annotated.png surprised);
     for several images it says to give a directory, before any output."""

@@ -22,7 +22,8 @@ from camrec.sources.base import Frame, Source, VideoInfo, is_url, mask_credentia
 HEIF_SUFFIXES = {".heic", ".heif"}  # what iPhones and many Android phones save photos as; OpenCV cannot read them
 PDF_SUFFIX = ".pdf"  # what scanners and phone scanner apps save a worksheet as; each page is an image
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm"} | HEIF_SUFFIXES
-IMAGE_SUFFIXES |= {PDF_SUFFIX}
+# JPEGs that a browser on Windows saves as .jfif (or .jpe), AVIF photos, JPEG 2000 scans: OpenCV reads them all.
+IMAGE_SUFFIXES |= {".jfif", ".jpe", ".avif", ".jp2", PDF_SUFFIX}
 # A video given to `camrec image`, or an image to `camrec video`, gets a line saying which command reads it:
 # OpenCV reads a PNG or a PDF as a one-frame video, without the finer levels that find a page's small digits.
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".flv", ".3gp", ".ts"}
