@@ -79,6 +79,12 @@ SIDE_DEPTH = 0.12  # `sides_inked`
 BOX_ROW = 1.6
 DIVIDER_HEIGHT = 0.85
 DIVIDER_WIDTH = 0.25
+# A comb too wide for that, whose lines are taken out as ruling (`comb_sides`): at least COMB_SIDES thin boxes
+# as tall as each other (within COMB_HEIGHTS), each from a line taken out to a line taken out, LINE_REACH
+# pixels away at most (the lines' mask reaches a pixel past the line's ink).
+COMB_SIDES = 3
+COMB_HEIGHTS = 0.15
+LINE_REACH = 3
 
 
 @dataclass(frozen=True)
@@ -268,7 +274,7 @@ def find_in(
 ) -> Found:
     """`find_digit_boxes` for one ink polarity, on the working-scale frame `small` (for a close-up, the
     canvas, with the frame's corner at `offset`)."""
-    source, binary, darkness = threshold_ink(small, cfg, light_ink)
+    source, binary, darkness, lines = threshold_ink(small, cfg, light_ink)
     # While the components are labelled: the integral image, and each ink pixel's grey and darkness.
     integral = beside(cv2.integral, source)
     picked = beside(ink_pixels, binary, darkness, source)
@@ -315,6 +321,8 @@ def find_in(
     w, h = boxes[:, 2], boxes[:, 3]
     keep = fits & ((w <= cfg.max_aspect * h) | one_digit)  # one digit, however flat its 2
     kept = np.flatnonzero(keep)
+    if lines is not None and len(kept) >= COMB_SIDES:
+        kept = kept[~comb_sides(boxes[kept], lines)]
     if len(kept) > cfg.max_boxes:  # the tallest ones
         kept = np.sort(kept[np.argsort(-boxes[kept, 3], kind="stable")[: cfg.max_boxes]])
     order = kept[reading_order(boxes[kept].astype(np.float64))]
@@ -608,7 +616,8 @@ def threshold_ink(small: np.ndarray, cfg: DetectConfig, light_ink: bool) -> tupl
     lightest paper of their neighbourhood.
 
     Returns the smoothed grey it worked on (ink dark, paper light, whatever the ink), the binary mask,
-    and the darkness map (neighbourhood mean minus pixel, uint8) that made it.
+    the darkness map (neighbourhood mean minus pixel, uint8) that made it, and where long lines were taken
+    out of it (`remove_long_lines`).
     """
     source = 255 - small if light_ink else small
     source = cv2.GaussianBlur(source, (3, 3), 0)  # sensor noise and JPEG blocks are not ink
@@ -622,9 +631,9 @@ def threshold_ink(small: np.ndarray, cfg: DetectConfig, light_ink: bool) -> tupl
     # Saturating: paper lighter than its neighbourhood is simply not dark (0).
     darkness = cv2.subtract(mean.result(), source)
     _, binary = cv2.threshold(cv2.min(darkness, below_paper), cfg.offset, 255, cv2.THRESH_BINARY)
-    binary = remove_long_lines(binary)
+    binary, lines = remove_long_lines(binary)
     # Close hairline gaps in pen strokes so that one digit stays one component.
-    return source, cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((2, 2), np.uint8)), darkness
+    return source, cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((2, 2), np.uint8)), darkness, lines
 
 
 def ink_pixels(binary: np.ndarray, darkness: np.ndarray, source: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -685,11 +694,12 @@ def darkest_side(integral: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(means), means, 0.0)
 
 
-def remove_long_lines(binary: np.ndarray) -> np.ndarray:
+def remove_long_lines(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """Take out ruling, grid lines and the sheet's edges: straight runs longer than a digit's strokes.
 
     Horizontal: over a third of the frame wide (a digit's bar is shorter). Vertical: over 60 % of the
     frame tall, which spares the stem of a 1 written as tall as a drawing canvas or held close to a camera.
+    Returns the ink without them, and the mask taken out (None when there were none).
     """
     height, width = binary.shape
     # Both here, one after the other: on the helper thread (`beside`) the rows' search, a tenth of a
@@ -697,10 +707,45 @@ def remove_long_lines(binary: np.ndarray) -> np.ndarray:
     runs = [long_runs(binary, int(0.6 * height), axis=0), long_runs(binary, int(LINE_SHARE * width), axis=1)]
     runs = [run for run in runs if run is not None]
     if not runs:
-        return binary  # no ruling and no sheet edge in view: no full-size work at all
+        return binary, None  # no ruling and no sheet edge in view: no full-size work at all
     lines = runs[0] if len(runs) == 1 else cv2.bitwise_or(*runs)
     lines = cv2.dilate(cv2.bitwise_and(lines, binary), np.ones((3, 3), np.uint8))
-    return cv2.subtract(binary, lines)  # both 0 or 255: ink that is no line
+    return cv2.subtract(binary, lines), lines  # both 0 or 255: ink that is no line
+
+
+def comb_sides(boxes: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """(N,) bool: which boxes (working scale) are the sides of the boxes of a comb (a row of answer boxes
+    sharing their lines, as for a phone number or a date) over a third of the frame wide: its long lines
+    are taken out as ruling, and each line between two boxes is left standing alone, a perfect 1.
+
+    Such a side is thin (at most DIVIDER_WIDTH as wide as tall) and has a line taken out at its top and at
+    its bottom (within LINE_REACH of its rows, and a quarter of its height of its columns: the lines' ends
+    at a comb's corners stay on its sides). It is a comb's end when those lines run off to one side only, a
+    corner; else it is one of at least COMB_SIDES such boxes of its height (within COMB_HEIGHTS). A 1
+    written from one ruling line to the next is alike; three of them as tall in a frame are rare.
+    """
+    rows, cols = lines.shape
+    sides, ends = np.zeros(len(boxes), bool), np.zeros(len(boxes), bool)
+    for i, (x, y, w, h) in enumerate(boxes.tolist()):
+        if w > DIVIDER_WIDTH * h:
+            continue
+        reach = max(2, h // 4)
+        left, right = slice(max(0, x - reach), x), slice(x + w, min(cols, x + w + reach))
+        at_ends = []
+        for edge in (y, y + h - 1):
+            band = lines[max(0, edge - LINE_REACH) : min(rows, edge + LINE_REACH + 1)]
+            at_ends.append(
+                (
+                    band[:, left].any(),
+                    band[:, x : x + w].any() or band[:, left].any() or band[:, right].any(),
+                    band[:, right].any(),
+                )
+            )
+        sides[i] = all(touched for _, touched, _ in at_ends)
+        ends[i] = sides[i] and all(a != b for a, _, b in at_ends)
+    h = boxes[:, 3]
+    alike = np.abs(h[:, None] - h[None, :]) <= COMB_HEIGHTS * h[:, None]
+    return ends | (sides & ((alike & sides[None, :]).sum(axis=1) >= COMB_SIDES))
 
 
 def long_runs(binary: np.ndarray, length: int, axis: int) -> np.ndarray | None:
