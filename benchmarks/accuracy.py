@@ -128,7 +128,8 @@ def score_stills(
 ) -> dict[str, Tally]:
     """Worksheets (pen, pencil, and pen filled in densely: 400-500 digits a page), phone-photo versions of
     moderate, hard and digit-free scenes, and images of one digit (28x28 MNIST-like, dark on white and white
-    on black; drawn in a paint program with a thick brush, or with a thin one; cropped from a photo)."""
+    on black; drawn in a paint program with a thick brush, or with a thin one; cropped from a photo; a 1
+    with a flag, cropped from a photo)."""
     tallies: dict[str, Tally] = {}
     for g, (name, make) in enumerate(
         [
@@ -144,6 +145,7 @@ def score_stills(
             ("stills:digit_mnist_light", lambda i: make_digit_image(i, pool, "mnist_light")),
             ("stills:dense_worksheet", lambda i: make_worksheet(i, pool, dense=True)),
             ("stills:digit_thin", lambda i: make_digit_image(i, pool, "thin")),
+            ("stills:digit_flagged_one", lambda i: make_digit_image(i, pool, "flagged_one")),
         ]
     ):
         count = sheets if "worksheet" in name else digit_images if "digit_" in name else photos

@@ -542,13 +542,18 @@ def make_digit_image(seed: int, pool: tuple[np.ndarray, np.ndarray], style: str)
     - "mnist_light": the same in MNIST's own polarity, white on black, as PNG sets made from MNIST keep it;
     - "drawn": drawn with a thick brush in a paint program, 50-90 % of a square canvas of 200-600 px;
     - "cropped": cut out of a photo of paper around the digit, a margin of 3-12 % of its height;
+    - "flagged_one": a 1 with a flag (`with_flag`), cut out of a photo as "cropped" is;
     - "thin": drawn along its centre line with a thin pen (1-4 px) in a paint program, 100-600 px tall on a
       canvas of 1.2-2 times that (a digitiser pen, or the 1-px pencil tool).
     """
     rng = np.random.default_rng(seed)
     images, labels = pool
     idx = int(rng.integers(len(images)))
+    if style == "flagged_one":
+        idx = int(rng.choice(np.flatnonzero(labels == 1)))
     digit = images[idx]
+    if style == "flagged_one":
+        digit, style = cv2.resize(with_flag(digit, rng), (28, 28), interpolation=cv2.INTER_AREA), "cropped"
     if style in ("mnist", "mnist_light"):
         image = 255 - digit
     elif style == "drawn":
@@ -623,6 +628,38 @@ def centre_lines(digit: np.ndarray) -> np.ndarray:
         if (y + dy, x + dx) in on
     ]
     return (np.array(segments, np.float64).reshape(-1, 2, 2) - 1) / 4
+
+
+def with_flag(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An MNIST 1 (28x28) with a flag, at four times its size (112x112 uint8): a stroke from the top of the
+    stem, 0.15-0.35 of its height long, 25-50 degrees off the stem towards the left, as wide as the stem, as
+    much of Europe writes a 1. A 7's bar stands near square to its stem."""
+    big = cv2.resize(digit, (112, 112), interpolation=cv2.INTER_CUBIC)
+    ink = (big > 110).astype(np.uint8)
+    ys, xs = np.nonzero(ink)
+    # The stem's direction, downwards: the main axis of its ink.
+    vx, vy = np.linalg.eigh(np.cov(np.stack([xs, ys]).astype(np.float64)))[1][:, -1]
+    down = np.array([vx, vy]) * (1 if vy > 0 else -1)
+    top = int(ys.min())
+    x_top = float(xs[ys <= top + 4].mean())
+    distance = cv2.distanceTransform(ink, cv2.DIST_L2, 5)
+    width = max(4, round(2 * np.median(distance[distance >= cv2.dilate(distance, np.ones((3, 3)))])))
+    turn = np.deg2rad(rng.uniform(25, 50))
+    flag = rotated(down, turn)
+    if flag[0] > 0:  # turned to the right of the stem: the other way
+        flag = rotated(down, -turn)
+    length = rng.uniform(0.15, 0.35) * (ys.max() - top)
+    start = (round(x_top), top + width // 3)
+    end = (round(start[0] + length * flag[0]), round(start[1] + length * flag[1]))
+    flagged = big.copy()
+    cv2.line(flagged, start, end, 255, width, cv2.LINE_AA)
+    return flagged
+
+
+def rotated(vector: np.ndarray, angle: float) -> np.ndarray:
+    """A 2-D vector (x, y) turned by `angle` radians."""
+    cos, sin = np.cos(angle), np.sin(angle)
+    return np.array([vector[0] * cos - vector[1] * sin, vector[0] * sin + vector[1] * cos])
 
 
 def as_photo(scene: Scene, seed: int, width: int = 2560) -> Scene:
