@@ -188,15 +188,24 @@ def score_close_ups(recognizers: dict[str, Recognizer], pool, seed: int, frames:
     }
 
 
-def score_forms(recognizers: dict[str, Recognizer], pool, seed: int, forms: int) -> dict[str, Tally]:
+def score_forms(camera: Recognizer, still: Recognizer, pool, seed: int, forms: int) -> dict[str, Tally]:
     """A form's answer boxes with digits written in them (`make_form_scene`), as a camera frame and as a
-    phone photo: the printed boxes must not read as digits, nor hide the digits written against them."""
+    phone photo: the printed boxes must not read as digits, nor hide the digits written against them. Then
+    combs, rows of boxes sharing their lines across most of the sheet, as a camera frame."""
+    kinds = {
+        "forms:camera": (camera, False, False),
+        "forms:photo": (still, True, False),
+        "forms:comb": (camera, False, True),
+    }
     return {
         name: tally_of(
             recognizer,
-            (make_form_scene(seed * 1_000_000 + 900_000 + g * 10_000 + i, pool, photo=g == 1) for i in range(forms)),
+            (
+                make_form_scene(seed * 1_000_000 + 900_000 + g * 10_000 + i, pool, photo=photo, comb=comb)
+                for i in range(forms)
+            ),
         )
-        for g, (name, recognizer) in enumerate(recognizers.items())
+        for g, (name, (recognizer, photo, comb)) in enumerate(kinds.items())
     }
 
 
@@ -254,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.sheets:
         stills["stills:worksheet_pdf"] = score_pdf_scans(still_recognizer, pool, args.seed, args.sheets)
     numbers = score_numbers(recognizer, pool, args.seed, args.numbers)
-    forms = score_forms({"forms:camera": recognizer, "forms:photo": still_recognizer}, pool, args.seed, args.forms)
+    forms = score_forms(recognizer, still_recognizer, pool, args.seed, args.forms)
     close_ups = score_close_ups(
         {"close_up:live": load_recognizer(for_live(config), args.model), "close_up:video": recognizer},
         pool,

@@ -364,10 +364,11 @@ def make_text_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], kind: str = 
     return photograph(sheet, rng, kind=kind)
 
 
-def make_form_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], photo: bool = False) -> Scene:
+def make_form_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], photo: bool = False, comb: bool = False) -> Scene:
     """A form's answer boxes as the camera sees them (`photograph`): one to three rows of printed boxes, 1-3
     px lines, a digit written in most of them, a fifth of those against an edge of their box. With `photo`,
-    the scene as a phone photo (`as_photo`), as `camrec image` reads it."""
+    the scene as a phone photo (`as_photo`), as `camrec image` reads it. With `comb`, the boxes of a row
+    share their lines, as a phone number's or a date's do: each row spans most of the sheet."""
     rng = np.random.default_rng(seed)
     images, digit_labels = pool
     paper = blank_paper(rng)
@@ -375,7 +376,7 @@ def make_form_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], photo: bool 
     labels: list[int] = []
     height = int(rng.integers(36, 80) / PAPER_TO_FRAME)  # a digit's height on the sheet
     side = int(height * rng.uniform(1.25, 1.6))
-    gap = int(side * rng.uniform(0.1, 0.6))
+    gap = 0 if comb else int(side * rng.uniform(0.1, 0.6))
     line, shade, ink = int(rng.integers(1, 4)), float(rng.uniform(30, 120)), float(rng.uniform(15, 70))
     y = int(rng.integers(40, 80))
     for _ in range(int(rng.integers(1, 4))):
