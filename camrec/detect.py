@@ -734,13 +734,8 @@ def comb_sides(boxes: np.ndarray, lines: np.ndarray) -> np.ndarray:
         at_ends = []
         for edge in (y, y + h - 1):
             band = lines[max(0, edge - LINE_REACH) : min(rows, edge + LINE_REACH + 1)]
-            at_ends.append(
-                (
-                    band[:, left].any(),
-                    band[:, x : x + w].any() or band[:, left].any() or band[:, right].any(),
-                    band[:, right].any(),
-                )
-            )
+            on_left, on_right = bool(band[:, left].any()), bool(band[:, right].any())
+            at_ends.append((on_left, on_left or on_right or bool(band[:, x : x + w].any()), on_right))
         sides[i] = all(touched for _, touched, _ in at_ends)
         ends[i] = sides[i] and all(a != b for a, _, b in at_ends)
     h = boxes[:, 3]

@@ -62,7 +62,7 @@ def fit_mnist(ink: np.ndarray, thin_pens: bool = False) -> np.ndarray:
     fitted = cv2.resize(ink, size, interpolation=interpolation)
     columns, rows = fitted.sum(axis=0), fitted.sum(axis=1)
     mass = float(columns.sum())
-    thick = thickened(ink, size) if thin_pens and 0 < mass < THIN_MASS * peak else None
+    thick = thickened(ink, size, peak) if thin_pens and 0 < mass < THIN_MASS * peak else None
     if thick is not None:
         fitted = thick * peak
         columns, rows = fitted.sum(axis=0), fitted.sum(axis=1)
@@ -79,12 +79,12 @@ def fit_mnist(ink: np.ndarray, thin_pens: bool = False) -> np.ndarray:
     return np.minimum(out, 1.0, out=out)
 
 
-def thickened(ink: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
-    """A thin pen's ink (cropped to its box) fitted to `size` with its strokes THIN_WIDTH fitted pixels wide,
-    peak 1; None unless its strokes would be under THIN_LIMIT fitted pixels wide. A fine pen's digit written
-    large, or one drawn in a paint program with a 1-px brush, shrunk straight to 20x20, is a faint trace a
-    tenth of a pixel wide, which the CNN reads as not a digit."""
-    line = (ink >= 0.5 * float(ink.max())).view(np.uint8)
+def thickened(ink: np.ndarray, size: tuple[int, int], peak: float) -> np.ndarray | None:
+    """A thin pen's ink (cropped to its box, brightest `peak`) fitted to `size` with its strokes THIN_WIDTH
+    fitted pixels wide, peak 1; None unless its strokes would be under THIN_LIMIT fitted pixels wide. A fine
+    pen's digit written large, or one drawn in a paint program with a 1-px brush, shrunk straight to 20x20,
+    is a faint trace a tenth of a pixel wide, which the CNN reads as not a digit."""
+    line = (ink >= 0.5 * peak).view(np.uint8)
     # The pen's width: twice the line's area over its outline (a band of width w and length L). A line one
     # or two pixels wide measures 2, so a crop under 53 px (2 px at 0.75 fitted px) is never thin.
     area = int(line.sum())
