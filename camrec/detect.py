@@ -19,6 +19,7 @@ import numpy as np
 from camrec.config import DetectConfig
 from camrec.cores import beside
 from camrec.detections import iou_matrix
+from camrec.normalize import stroke_width
 
 SPECK = 4  # components smaller than this many working pixels are noise, not even pieces of digits
 LINE_SHARE = 0.35  # a horizontal run longer than this share of the frame width is ruling, not a stroke
@@ -390,12 +391,10 @@ def drawn_thin(
     box's height wide) that would fill `least` of their box if drawn with MNIST's pen (MNIST_PEN of it).
 
     A digit drawn with a 1-px brush, or written large with a fine pen, has little ink for its box: a 2-px
-    line 400 px tall fills 2-4 % of it, under `min_fill`. A band's width is twice its area over its outline."""
+    line 400 px tall fills 2-4 % of it, under `min_fill`."""
     passes = np.zeros(len(boxes), bool)
     for i, ((x, y, w, h), members) in enumerate(zip(boxes.tolist(), groups)):
-        own = np.isin(labels[y : y + h, x : x + w], members).view(np.uint8)
-        inner = int(cv2.erode(own, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=0).sum())
-        width = 2 * int(ink[i]) / max(int(ink[i]) - inner, 1)
+        width = stroke_width(np.isin(labels[y : y + h, x : x + w], members).view(np.uint8))
         passes[i] = width <= THIN_STROKE * h and ink[i] / width * MNIST_PEN * h >= least * w * h
     return passes
 

@@ -85,11 +85,8 @@ def thickened(ink: np.ndarray, size: tuple[int, int], peak: float) -> np.ndarray
     pen's digit written large, or one drawn in a paint program with a 1-px brush, shrunk straight to 20x20,
     is a faint trace a tenth of a pixel wide, which the CNN reads as not a digit."""
     line = (ink >= 0.5 * peak).view(np.uint8)
-    # The pen's width: twice the line's area over its outline (a band of width w and length L). A line one
-    # or two pixels wide measures 2, so a crop under 53 px (2 px at 0.75 fitted px) is never thin.
-    area = int(line.sum())
-    outline = area - int(cv2.erode(line, NEIGHBOURS, borderType=cv2.BORDER_CONSTANT, borderValue=0).sum())
-    width = 2 * area / max(outline, 1) * size[1] / ink.shape[0]  # in fitted pixels
+    # A line one or two pixels wide measures 2, so a crop under 53 px (2 px at 0.75 fitted px) is never thin.
+    width = stroke_width(line) * size[1] / ink.shape[0]  # in fitted pixels
     # And every stroke thin: none survives an erosion as wide as the limit. A digit inside the thin outline of
     # its printed box, read as one, keeps its own bold strokes.
     reach = int(THIN_LIMIT * ink.shape[0] / size[1]) // 2 + 1
@@ -104,6 +101,15 @@ def thickened(ink: np.ndarray, size: tuple[int, int], peak: float) -> np.ndarray
     grow = max(2, round((THIN_WIDTH - width) * THICKEN_DETAIL))
     fine = cv2.dilate(fine, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow + 1, grow + 1)))
     return cv2.resize(fine, size, interpolation=cv2.INTER_AREA)
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """The mean width of a mask's strokes, (h, w) uint8 0/1: twice its area over its outline (a band of width
+    w and length L has area wL and an outline of 2L), the outline being what a 3x3 erosion takes off,
+    the mask's edge included."""
+    area = int(mask.sum())
+    inner = int(cv2.erode(mask, NEIGHBOURS, borderType=cv2.BORDER_CONSTANT, borderValue=0).sum())
+    return 2 * area / max(area - inner, 1)
 
 
 def to_model_input(crops: np.ndarray) -> np.ndarray:
