@@ -47,6 +47,7 @@ from camrec.synth import (
     make_close_up,
     make_digit_image,
     make_form_scene,
+    make_marked_scene,
     make_numbers,
     make_scene,
     make_text_scene,
@@ -209,6 +210,19 @@ def score_forms(camera: Recognizer, still: Recognizer, pool, seed: int, forms: i
     }
 
 
+def score_marks(camera: Recognizer, still: Recognizer, pool, seed: int, sheets: int) -> dict[str, Tally]:
+    """Marked worksheets (`make_marked_scene`: lines under digits, rings around them, ticks after them), as
+    a camera frame and as a phone photo: no mark reads as a digit, nor hides the digit it marks."""
+    kinds = {"marks:camera": (camera, False), "marks:photo": (still, True)}
+    return {
+        name: tally_of(
+            recognizer,
+            (make_marked_scene(seed * 1_000_000 + 950_000 + g * 10_000 + i, pool, photo=photo) for i in range(sheets)),
+        )
+        for g, (name, (recognizer, photo)) in enumerate(kinds.items())
+    }
+
+
 def score_clips(recognizer: Recognizer, pool, seed: int, clips: int, frames: int) -> dict[str, float]:
     """Per-frame F1 (mean over frames) on clips written as H.264 .mp4 and MJPEG .avi, then decoded."""
     results = {}
@@ -241,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--portrait", type=int, default=60, help="scenes filmed by a phone held upright")
     parser.add_argument("--text", type=int, default=60, help="scenes with a worksheet's printed text, per kind")
     parser.add_argument("--forms", type=int, default=60, help="forms with digits in answer boxes, per kind")
+    parser.add_argument("--marks", type=int, default=40, help="marked worksheets (ticks, rings, underlines), per kind")
     parser.add_argument("--pool", choices=("test", "train"), default="test")
     parser.add_argument("--model")
     parser.add_argument("--set", action="append", default=[], dest="overrides")
@@ -264,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         stills["stills:worksheet_pdf"] = score_pdf_scans(still_recognizer, pool, args.seed, args.sheets)
     numbers = score_numbers(recognizer, pool, args.seed, args.numbers)
     forms = score_forms(recognizer, still_recognizer, pool, args.seed, args.forms)
+    marks = score_marks(recognizer, still_recognizer, pool, args.seed, args.marks)
     close_ups = score_close_ups(
         {"close_up:live": load_recognizer(for_live(config), args.model), "close_up:video": recognizer},
         pool,
@@ -291,13 +307,14 @@ def main(argv: list[str] | None = None) -> int:
         "numbers_f1": round(numbers["numbers:touching"].f1, 4),
         "whole_numbers_f1": round(numbers["numbers:whole"].f1, 4),
         "forms_f1": {name: round(t.f1, 4) for name, t in forms.items()},
+        "marks_f1": {name: round(t.f1, 4) for name, t in marks.items()},
         "counts": {
             name: {"hits": t.hits, "false": t.false, "missed": t.missed, "frames": t.frames}
-            for name, t in {**tallies, **portrait, **text, **stills, **close_ups, **numbers, **forms}.items()
+            for name, t in {**tallies, **portrait, **text, **stills, **close_ups, **numbers, **forms, **marks}.items()
         },
         "seconds": round(time.perf_counter() - started, 1),
     }
-    for name, tally in {**tallies, **portrait, **text, **stills, **close_ups, **numbers, **forms}.items():
+    for name, tally in {**tallies, **portrait, **text, **stills, **close_ups, **numbers, **forms, **marks}.items():
         if not tally.frames:
             continue  # a group asked for none (e.g. --photos 0): an F1 of nothing would read as perfect
         print(

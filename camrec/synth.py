@@ -405,6 +405,72 @@ def make_form_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], photo: bool 
     return as_photo(scene, seed) if photo else scene
 
 
+MARKS = ("none", "underline", "underline_touching", "double_underline", "circle", "tick")
+
+
+def make_marked_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], photo: bool = False) -> Scene:
+    """A marked worksheet as the camera sees it (`photograph`): rows of digits, most of them with a mark
+    beside them that is no digit: a line under it (a gap away or touching it; a double line), a ring drawn
+    around it, a tick after it (`MARKS`). With `photo`, the scene as a phone photo (`as_photo`)."""
+    rng = np.random.default_rng(seed)
+    images, digit_labels = pool
+    paper = blank_paper(rng)
+    ids = np.zeros(paper.shape, np.int32)
+    labels: list[int] = []
+    height = int(rng.integers(30, 80) / PAPER_TO_FRAME)
+    ink = float(rng.uniform(15, 70))
+    y = int(rng.integers(50, 90))
+    while y + 1.4 * height < PAPER_H - 30:
+        x = int(rng.integers(50, 110))
+        while True:
+            idx = int(rng.integers(len(images)))
+            alpha = ink_alpha(images[idx], int(height * rng.uniform(0.9, 1.1)), rng)
+            h, w = alpha.shape
+            if x + w + height > PAPER_W - 50:
+                break
+            region = paper[y : y + h, x : x + w]
+            region[:] = region * (1 - alpha) + ink * alpha
+            labels.append(int(digit_labels[idx]))
+            ids[y : y + h, x : x + w][alpha > 0.35] = len(labels)
+            draw_mark(paper, str(rng.choice(MARKS)), (x, y, w, h), rng)
+            x += w + int(height * rng.uniform(1.5, 2.0))
+        y += int(height * rng.uniform(1.8, 2.2))
+    scene = photograph(Sheet(paper, ids, np.array(labels, np.int64), [], ("marks",)), rng)
+    return as_photo(scene, seed) if photo else scene
+
+
+def draw_mark(paper: np.ndarray, mark: str, box: tuple[int, int, int, int], rng: np.random.Generator) -> None:
+    """A teacher's or a pupil's mark around the digit in `box` (x, y, w, h on the sheet), by hand: ends and
+    tilts vary, strokes as wide as a pen's."""
+    x, y, w, h = box
+    shade = float(rng.uniform(20, 90))
+    pen = max(1, int(h * rng.uniform(0.03, 0.07)))
+    if mark in ("underline", "underline_touching", "double_underline"):
+        below = 0 if mark == "underline_touching" else h * rng.uniform(0.08, 0.2)
+        for step in range(2 if mark == "double_underline" else 1):
+            left, right = x - h * rng.uniform(0.1, 0.4), x + w + h * rng.uniform(0.1, 0.4)
+            level = y + h + below + step * max(3 * pen, h * 0.12)
+            tilt = h * rng.uniform(-0.06, 0.06)
+            start, end = (round(left), round(level - tilt)), (round(right), round(level + tilt))
+            cv2.line(paper, start, end, shade, pen, cv2.LINE_AA)
+    elif mark == "circle":
+        centre = (round(x + w / 2), round(y + h / 2))
+        radius = max(w, h) * rng.uniform(0.65, 0.85)
+        axes = (round(radius * rng.uniform(0.85, 1.15)), round(radius))
+        start = float(rng.uniform(0, 360))
+        cv2.ellipse(paper, centre, axes, float(rng.uniform(-20, 20)), start, start + rng.uniform(330, 380), shade, pen,
+                    cv2.LINE_AA)  # fmt: skip
+    elif mark == "tick":
+        size = h * rng.uniform(0.4, 0.8)
+        left = x + w + h * rng.uniform(0.15, 0.35)
+        top = y + h * rng.uniform(0.0, 0.4)
+        points = np.array(
+            [[left, top + size * 0.55], [left + size * 0.3, top + size], [left + size * 0.9, top]], np.float64
+        )
+        points += rng.normal(0, size * 0.04, points.shape)
+        cv2.polylines(paper, [np.round(points).astype(np.int32)], False, shade, pen, cv2.LINE_AA)
+
+
 def place_text(sheet: Sheet, rng: np.random.Generator) -> None:
     """Lines of printed words in the bands of rows that no digit or lookalike reaches, letter by letter."""
     font = int(rng.choice(TEXT_FONTS))
