@@ -120,6 +120,9 @@ class DetectConfig:
     touching: bool = setting(
         True, "cut a box of touching digits (a number written fast) where each piece reads as a digit"
     )
+    marks: bool = setting(
+        True, "a box that reads as no digit is read again without a line under it or a ring around it that touch it"
+    )
     light_on_dark: bool = setting(
         False, "video and live: with ink dark, a frame that looks like light ink on a dark background is read both ways"
     )

@@ -86,6 +86,11 @@ DIVIDER_WIDTH = 0.25
 COMB_SIDES = 3
 COMB_HEIGHTS = 0.15
 LINE_REACH = 3
+# A line under a digit that runs past it by UNDERLINE_REACH of its height on both sides is no piece of it
+# (`merge_pieces`).
+UNDERLINE_REACH = 0.05
+RING_MARGIN = 0.05  # `rings_around`
+LINE_FLAT = 4  # a component this many times as wide as tall is a line (`Gates`)
 
 
 @dataclass(frozen=True)
@@ -291,6 +296,8 @@ def find_in(
     pieces = np.flatnonzero(~tall & (stats[:, cv2.CC_STAT_AREA] >= SPECK))
     pieces = pieces[pieces > 0]
     specks = pieces[heights[pieces] < 0.6 * min_h]  # not the desk's or the sheet edge's big components
+    widths = stats[specks, cv2.CC_STAT_WIDTH]
+    specks = specks[(widths < LINE_FLAT * heights[specks]) | (widths < min_h)]  # nor a line under a digit
     candidates = candidates[uncluttered(stats, centroids, candidates, specks, cfg.max_clutter)]
     one_digit = digit_image(shape)  # all its clear ink is that digit's
     if one_digit and len(candidates):
@@ -324,6 +331,8 @@ def find_in(
     kept = np.flatnonzero(keep)
     if lines is not None and len(kept) >= COMB_SIDES:
         kept = kept[~comb_sides(boxes[kept], lines)]
+    if len(kept) > 1:
+        kept = kept[~rings_around(boxes[kept])]
     if len(kept) > cfg.max_boxes:  # the tallest ones
         kept = np.sort(kept[np.argsort(-boxes[kept, 3], kind="stable")[: cfg.max_boxes]])
     order = kept[reading_order(boxes[kept].astype(np.float64))]
@@ -380,8 +389,29 @@ class Gates:
         shy = fits.copy()  # all but the contrast gate passed
         contrast = darkest_side(self.integral, boxes[fits]) - self.ink_levels[leaders[fits]]
         fits[fits] = contrast >= cfg.min_contrast
-        self.paper_beside.recheck(boxes, groups, fits, shy & ~fits, self.ink_levels[leaders], cfg.min_contrast)
+        shy &= ~fits
+        if shy.any():
+            # Marks beside a digit darken its band as a desk's rim does, and are left out as digits are.
+            marks = self.marks_around(boxes[shy])
+            beside = np.concatenate([fits, np.ones(len(marks), bool)])
+            self.paper_beside.recheck(
+                np.concatenate([boxes, self.stats[marks, :4]]),
+                groups + [marks[i : i + 1] for i in range(len(marks))],
+                beside,
+                np.concatenate([shy, np.zeros(len(marks), bool)]),
+                np.concatenate([self.ink_levels[leaders], np.zeros(len(marks))]),
+                cfg.min_contrast,
+            )
+            fits = beside[: len(fits)]
         return boxes, fits
+
+    def marks_around(self, boxes: np.ndarray) -> np.ndarray:
+        """The labels of the components that mark a digit rather than write one, for these boxes (x, y, w, h):
+        lines (an underline; LINE_FLAT as wide as tall) and rings (a circle drawn around a box)."""
+        x, y, w, h = (v[None, :] for v in self.stats[1:, :4].T)
+        bx, by, bw, bh = (v[:, None] for v in boxes.T)
+        rings = ((x < bx) & (y < by) & (x + w > bx + bw) & (y + h > by + bh)).any(axis=0)
+        return np.flatnonzero(rings | (w[0] >= LINE_FLAT * h[0])) + 1
 
 
 def drawn_thin(
@@ -712,6 +742,22 @@ def remove_long_lines(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray | None
     return cv2.subtract(binary, lines), lines  # both 0 or 255: ink that is no line
 
 
+def rings_around(boxes: np.ndarray) -> np.ndarray:
+    """(N,) bool per box (x, y, w, h): whether it holds another box well inside it, RING_MARGIN of its size
+    clear of each side. Such a box is a circle drawn around a digit (to mark an answer), or a box whose
+    lines `find_printed_boxes` did not see whole; a digit holds none: the hole of a 0 is empty."""
+    x, y, w, h = boxes.T
+    outer = np.flatnonzero((1 - 2 * RING_MARGIN) * h > h.min())  # tall enough to hold the smallest box
+    if not len(outer):
+        return np.zeros(len(boxes), bool)
+    ox, oy, ow, oh = (v[outer, None] for v in (x, y, w, h))
+    mx, my = RING_MARGIN * ow, RING_MARGIN * oh
+    held = (x > ox + mx) & (x + w < ox + ow - mx) & (y > oy + my) & (y + h < oy + oh - my)
+    rings = np.zeros(len(boxes), bool)
+    rings[outer] = held.any(axis=1)
+    return rings
+
+
 def comb_sides(boxes: np.ndarray, lines: np.ndarray) -> np.ndarray:
     """(N,) bool: which boxes (working scale) are the sides of the boxes of a comb (a row of answer boxes
     sharing their lines, as for a phone number or a date) over a third of the frame wide: its long lines
@@ -803,6 +849,11 @@ def merge_pieces(stats: np.ndarray, candidates: np.ndarray, pieces: np.ndarray, 
     union = np.maximum(py + ph, cy + ch) - np.minimum(py, cy)
     fits = (ch >= 1.6 * ph) & (overlap >= 0.5 * np.minimum(pw, cw)) & (gap <= 0.2 * ch) & (union <= 1.35 * ch)
     fits &= parts[None, :] != leaders[:, None]
+    # A line under a digit that runs past it on both sides underlines it (a 2's base, drawn apart, runs
+    # past it on the right only).
+    reach = UNDERLINE_REACH * ch
+    under = (px < cx - reach) & (px + pw > cx + cw + reach) & (2 * py + ph > 2 * (cy + ch))
+    fits &= ~under
     # Most leaders take no part: only those that can are visited, tallest first, each part going to the
     # first taker; a leader taken as a part itself (a bar) leads no group of its own.
     taken = np.zeros(len(parts), bool)

@@ -18,6 +18,7 @@ from camrec.config import Config
 from camrec.cores import without_ipp
 from camrec.detect import Found, ink_readings, looks_light_on_dark, reading_order
 from camrec.detections import Detections, inside_share, iou_matrix
+from camrec.marks import without_ring, without_underline
 from camrec.normalize import cut_inks, fit_crops
 from camrec.segment import SLANT, Cutter
 
@@ -96,6 +97,8 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         reject(found, c, probabilities, scores, config)
         for found, c, (probabilities, scores) in zip(readings, crops, per_batch)
     ]
+    if detect.marks:
+        results = read_marked(results, inks, classifier, config)
     results = read_touching(gray, results, classifier, config)
     if pairs:
         per_pairs = per_batch[len(readings) :]
@@ -198,6 +201,53 @@ def reject(
         probabilities=digit_probabilities[kept].astype(np.float32),
     )
     return FrameResult(detections, found, crops, kept, digit_probabilities)
+
+
+def read_marked(
+    results: list[FrameResult], inks: list[list[np.ndarray]], classifier: Classifier, config: Config
+) -> list[FrameResult]:
+    """Each reading with its candidates that read as no digit read again without a mark drawn on them that
+    touches them (`marks`: a line under them, a ring around them), and those that read as a 0 without a
+    ring around a digit inside them (a 0 holds none): in one more classifier call, made only when a frame
+    has such a candidate. One that then reads as a digit counts, its box around the digit."""
+    tries = []
+    for result, ink in zip(results, inks):
+        zeros = result.kept & (result.candidate_probabilities.argmax(axis=1) == 0)
+        unread = [(i, without_mark(ink[i])) for i in np.flatnonzero(~result.kept).tolist()]
+        rings = [(i, without_ring(ink[i])) for i in np.flatnonzero(zeros).tolist()]
+        tries.append([(i, cut) for i, cut in unread + rings if cut is not None])
+    if not any(tries):
+        return results
+    crops = fit_crops([ink for attempts in tries for _, (ink, _) in attempts])
+    digit_probabilities, not_a_digit = classifier.predict(crops)
+    confidences = digit_probabilities.max(axis=1, initial=0.0)
+    confident = confident_digits(confidences, not_a_digit, config)
+    read, at = [], 0
+    for result, attempts in zip(results, tries):
+        found, kept = result.found, result.kept.copy()
+        boxes, probabilities = found.boxes.copy(), result.candidate_probabilities.copy()
+        all_crops = result.crops.copy()
+        for j, (i, (_, (x, y, w, h))) in enumerate(attempts, start=at):
+            if confident[j]:
+                boxes[i] = boxes[i, 0] + x, boxes[i, 1] + y, w, h
+                kept[i], probabilities[i], all_crops[i] = True, digit_probabilities[j], crops[j]
+        at += len(attempts)
+        if (kept == result.kept).all():
+            read.append(result)
+            continue
+        detections = Detections(
+            boxes=boxes[kept],
+            digits=probabilities[kept].argmax(axis=1).astype(np.int64),
+            confidences=probabilities[kept].max(axis=1).astype(np.float32),
+            probabilities=probabilities[kept].astype(np.float32),
+        )
+        read.append(FrameResult(detections, replace(found, boxes=boxes), all_crops, kept, probabilities))
+    return read
+
+
+def without_mark(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]] | None:
+    """A candidate's ink without the line under it, or else the ring around it (`marks`); None if neither."""
+    return without_underline(ink) or without_ring(ink)
 
 
 def read_touching(

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from camrec.detect import Found
+from camrec.marks import without_underline
 from camrec.normalize import INK_FLOOR, MNIST_SIZE, cut_inks, fit_mnist
 
 MAX_CUTS = 8  # cuts tried per box: a number of up to five digits needs four
@@ -170,6 +171,8 @@ class Cutter:
         candidates = np.flatnonzero(wide | doubtful)
         boxes = [*found.boxes[candidates], *found.runs]
         inks = cut_inks(gray, found, boxes, [*(found.members[i] for i in candidates), *found.run_members])
+        # A number underlined: its digits are cut apart above the line, which runs under them all.
+        inks = [cut[0] if (cut := without_underline(ink)) is not None else ink for ink in inks]
         self.take(boxes, inks, [*doubtful[candidates].tolist(), *[False] * len(found.runs)])
 
     @staticmethod
@@ -271,11 +274,14 @@ class Cutter:
             if pair >= 0:
                 if replaceable is None or not replaceable[pair]:
                     continue  # read as no digit, and a `Cutter` cuts it after the frame's first batch
-                # Digits written side by side are about as tall as each other: a piece of one is not.
-                heights = np.array([self.boxes[i][3] for i in indices])
-                run_scores = np.where(heights >= PAIR_HEIGHT * self.run_boxes[run][3], pair_scores[indices], -np.inf)
+                run_scores = pair_scores[indices]
             else:
                 run_scores = (sure_scores if self.in_two[run] or leaning else scores)[indices]
+            if pair >= 0 or self.in_two[run]:
+                # Two digits written side by side are about as tall as each other: a piece of one is not, nor
+                # the short arm of a tick.
+                heights = np.array([self.boxes[i][3] for i in indices])
+                run_scores = np.where(heights >= PAIR_HEIGHT * self.run_boxes[run][3], run_scores, -np.inf)
             cutting = indices[best_cutting(spans, run_scores, self.widths[index])].tolist()
             chosen += cutting
             if not cutting:
