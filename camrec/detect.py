@@ -89,7 +89,7 @@ LINE_REACH = 3
 # A line under a digit that runs past it by UNDERLINE_REACH of its height on both sides is no piece of it
 # (`merge_pieces`).
 UNDERLINE_REACH = 0.05
-RING_MARGIN = 0.05  # `rings_around`
+RING_MARGIN, RING_HOLDS, RING_RAYS = 0.05, 0.3, 16  # `rings_around`
 LINE_FLAT = 4  # a component this many times as wide as tall is a line (`Gates`)
 
 
@@ -332,7 +332,7 @@ def find_in(
     if lines is not None and len(kept) >= COMB_SIDES:
         kept = kept[~comb_sides(boxes[kept], lines)]
     if len(kept) > 1:
-        kept = kept[~rings_around(boxes[kept])]
+        kept = kept[~rings_around(boxes[kept], labels, [groups[i] for i in kept])]
     if len(kept) > cfg.max_boxes:  # the tallest ones
         kept = np.sort(kept[np.argsort(-boxes[kept, 3], kind="stable")[: cfg.max_boxes]])
     order = kept[reading_order(boxes[kept].astype(np.float64))]
@@ -742,20 +742,40 @@ def remove_long_lines(binary: np.ndarray) -> tuple[np.ndarray, np.ndarray | None
     return cv2.subtract(binary, lines), lines  # both 0 or 255: ink that is no line
 
 
-def rings_around(boxes: np.ndarray) -> np.ndarray:
-    """(N,) bool per box (x, y, w, h): whether it holds another box well inside it, RING_MARGIN of its size
-    clear of each side. Such a box is a circle drawn around a digit (to mark an answer), or a box whose
-    lines `find_printed_boxes` did not see whole; a digit holds none: the hole of a 0 is empty."""
+def rings_around(boxes: np.ndarray, labels: np.ndarray, groups: list[np.ndarray]) -> np.ndarray:
+    """(N,) bool per box (x, y, w, h, working scale) of these groups of components: whether its ink encloses
+    another box, at least RING_HOLDS of its height and RING_MARGIN of its size clear of each side. Such a
+    box is a circle drawn around a digit (to mark an answer), or a box whose lines `find_printed_boxes` did
+    not see whole; a digit encloses none: the hole of a 0 is empty, and what lies under a 7's bar is not
+    enclosed."""
     x, y, w, h = boxes.T
+    rings = np.zeros(len(boxes), bool)
     outer = np.flatnonzero((1 - 2 * RING_MARGIN) * h > h.min())  # tall enough to hold the smallest box
     if not len(outer):
-        return np.zeros(len(boxes), bool)
+        return rings
     ox, oy, ow, oh = (v[outer, None] for v in (x, y, w, h))
     mx, my = RING_MARGIN * ow, RING_MARGIN * oh
-    held = (x > ox + mx) & (x + w < ox + ow - mx) & (y > oy + my) & (y + h < oy + oh - my)
-    rings = np.zeros(len(boxes), bool)
-    rings[outer] = held.any(axis=1)
+    held = (x > ox + mx) & (x + w < ox + ow - mx) & (y > oy + my) & (y + h < oy + oh - my) & (h >= RING_HOLDS * oh)
+    for i, inner in zip(outer.tolist(), held):
+        if inner.any():
+            left, top, width, height = boxes[i].tolist()
+            own = np.isin(labels[top : top + height, left : left + width], groups[i])
+            centres = np.stack([x[inner] + w[inner] / 2 - left, y[inner] + h[inner] / 2 - top], axis=1)
+            rings[i] = any(encloses(own, centre) for centre in centres)
     return rings
+
+
+def encloses(own: np.ndarray, centre: np.ndarray) -> bool:
+    """Whether ink `own` (h, w bool) lies around a point: rays from it, RING_RAYS of them, meet ink in all
+    but one in eight (a ring drawn in one stroke may leave a gap where it began)."""
+    height, width = own.shape
+    angles = np.linspace(0, 2 * np.pi, RING_RAYS, endpoint=False)
+    steps = np.arange(0, np.hypot(height, width), 0.7)
+    xs = np.round(centre[0] + np.cos(angles)[:, None] * steps).astype(np.int64)
+    ys = np.round(centre[1] + np.sin(angles)[:, None] * steps).astype(np.int64)
+    inside = (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
+    met = (own[ys.clip(0, height - 1), xs.clip(0, width - 1)] & inside).any(axis=1)
+    return int(met.sum()) >= RING_RAYS * 7 // 8
 
 
 def comb_sides(boxes: np.ndarray, lines: np.ndarray) -> np.ndarray:
