@@ -389,29 +389,8 @@ class Gates:
         shy = fits.copy()  # all but the contrast gate passed
         contrast = darkest_side(self.integral, boxes[fits]) - self.ink_levels[leaders[fits]]
         fits[fits] = contrast >= cfg.min_contrast
-        shy &= ~fits
-        if shy.any():
-            # Marks beside a digit darken its band as a desk's rim does, and are left out as digits are.
-            marks = self.marks_around(boxes[shy])
-            beside = np.concatenate([fits, np.ones(len(marks), bool)])
-            self.paper_beside.recheck(
-                np.concatenate([boxes, self.stats[marks, :4]]),
-                groups + [marks[i : i + 1] for i in range(len(marks))],
-                beside,
-                np.concatenate([shy, np.zeros(len(marks), bool)]),
-                np.concatenate([self.ink_levels[leaders], np.zeros(len(marks))]),
-                cfg.min_contrast,
-            )
-            fits = beside[: len(fits)]
+        self.paper_beside.recheck(boxes, groups, fits, shy & ~fits, self.ink_levels[leaders], cfg.min_contrast)
         return boxes, fits
-
-    def marks_around(self, boxes: np.ndarray) -> np.ndarray:
-        """The labels of the components that mark a digit rather than write one, for these boxes (x, y, w, h):
-        lines (an underline; LINE_FLAT as wide as tall) and rings (a circle drawn around a box)."""
-        x, y, w, h = (v[None, :] for v in self.stats[1:, :4].T)
-        bx, by, bw, bh = (v[:, None] for v in boxes.T)
-        rings = ((x < bx) & (y < by) & (x + w > bx + bw) & (y + h > by + bh)).any(axis=0)
-        return np.flatnonzero(rings | (w[0] >= LINE_FLAT * h[0])) + 1
 
 
 def drawn_thin(

@@ -113,7 +113,12 @@ def without_ring(ink: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]
     if peak <= 0:
         return None
     mask = (ink > INK_FLOOR * peak).view(np.uint8)
-    outside = np.pad(mask, 1).copy()
+    height, width = mask.shape
+    if not mask[height // 3 : 2 * height // 3, width // 3 : 2 * width // 3].any():
+        return None  # its middle is blank: a 0, or no ring around a digit
+    if not (crossed_twice(mask[height // 2]) and crossed_twice(mask[:, width // 2])):
+        return None  # most crops: the middle row or column meets no ring's stroke at either end
+    outside = np.pad(mask, 1)
     cv2.floodFill(outside, None, (0, 0), 2)
     held = (outside[1:-1, 1:-1] != 2).view(np.uint8)  # the ink and all it encloses
     if mask.sum() > (1 - RING_PAPER / 2) * held.sum():
@@ -134,3 +139,13 @@ def digit_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     if not len(rows) or rows[-1] - rows[0] + 1 < DIGIT_TALL * mask.shape[0]:
         return None
     return int(columns[0]), int(rows[0]), int(columns[-1] - columns[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
+def crossed_twice(line: np.ndarray) -> bool:
+    """Whether a row or column through a ring's middle (uint8 0/1) meets its stroke at both ends: ink
+    from each end (within a tenth of its length) that gives way to paper before the middle."""
+    half = len(line) // 2
+    return all(
+        side[: max(1, len(line) // 10)].any() and not side[int(np.argmax(side)) : half].all()
+        for side in (line, line[::-1])
+    )
