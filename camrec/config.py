@@ -121,7 +121,9 @@ class DetectConfig:
         True, "cut a box of touching digits (a number written fast) where each piece reads as a digit"
     )
     marks: bool = setting(
-        True, "a box that reads as no digit is read again without a line under it or a ring around it that touch it"
+        True,
+        "a box that reads as no digit is read again without a line under it or a ring around it that touches it, "
+        "and one read as a 0 without a ring around a digit",
     )
     light_on_dark: bool = setting(
         False, "video and live: with ink dark, a frame that looks like light ink on a dark background is read both ways"

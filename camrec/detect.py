@@ -90,7 +90,7 @@ LINE_REACH = 3
 # (`merge_pieces`).
 UNDERLINE_REACH = 0.05
 RING_MARGIN, RING_HOLDS, RING_RAYS = 0.05, 0.3, 16  # `rings_around`
-LINE_FLAT = 4  # a component this many times as wide as tall is a line (`Gates`)
+LINE_FLAT = 4  # a piece this many times as wide as tall, and a digit's least height long, is a line: no speck
 
 
 @dataclass(frozen=True)
