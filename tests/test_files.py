@@ -438,6 +438,57 @@ def test_a_phone_video_recorded_sideways_is_read_upright(pool, tmp_path):
     assert ok and frame.shape == scene.image.shape  # upright: 640 wide, 480 tall
 
 
+def encode_av1(source: Path, out: Path, *options: str) -> Path:
+    """`source` re-encoded as AV1 by the system ffmpeg (SVT-AV1, its fast encoder)."""
+    command = ["ffmpeg", "-v", "error", "-y", "-i", str(source), "-c:v", "libsvtav1", "-preset", "10", *options]
+    subprocess.run([*command, str(out)], check=True, env={**os.environ, "SVT_LOG": "0"})
+    return out
+
+
+def test_an_av1_video_is_read_through_the_system_ffmpeg(clips, tmp_path):
+    """What YouTube serves: OpenCV's wheels open an AV1 file but decode no frame; camrec reads it through
+    the system ffmpeg, every frame in order, and without ffmpeg says what to install."""
+    folder, truth = clips
+    clip = encode_av1(folder / "sheet.avi", tmp_path / "lesson.mkv")
+    assert not cv2.VideoCapture(str(clip)).read()[0]  # why the fallback is there
+    out = tmp_path / "out.jsonl"
+    result = run_camrec("video", str(clip), "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    records = read_jsonl(out)
+    assert [r["frame"] for r in records] == list(range(CLIP_FRAMES))
+    assert frame_f1(records, truth) >= 0.93
+    strided = run_camrec("video", str(clip), "--json", "-", "--stride", "7")
+    assert [json.loads(line)["frame"] for line in strided.stdout.splitlines()] == list(range(0, CLIP_FRAMES, 7))
+    without_ffmpeg = run_camrec("video", str(clip), env={"PATH": str(tmp_path / "nothing")})
+    assert_one_error_line(without_ffmpeg, 2, "lesson.mkv: an AV1 video", "install ffmpeg")
+
+
+def test_a_sideways_av1_phone_video_is_read_upright(pool, tmp_path):
+    """The rotation a phone writes applies to a video that ffmpeg decodes too; so does the frame rate."""
+    from camrec.synth import make_scene
+
+    scene = make_scene(604, pool, "moderate", distractors=())
+    sideways = cv2.rotate(scene.image, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    stored = tmp_path / "stored.avi"
+    writer = cv2.VideoWriter(str(stored), cv2.VideoWriter_fourcc(*"MJPG"), 25, (sideways.shape[1], sideways.shape[0]))
+    for _ in range(10):
+        writer.write(sideways)
+    writer.release()
+    encoded = encode_av1(stored, tmp_path / "encoded.mp4")
+    clip = tmp_path / "PXL_0001.mp4"
+    ffmpeg = ["ffmpeg", "-v", "error", "-y", "-i", str(encoded), "-c", "copy", "-metadata:s:v:0", "rotate=270"]
+    subprocess.run([*ffmpeg, str(clip)], check=True)
+    result = run_camrec("video", str(clip), "--json", "-")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["time_s"] for r in records[:3]] == [0.0, 0.04, 0.08]
+    assert len(records) == 10
+    for record in records:
+        boxes = np.array([d["box"] for d in record["detections"]], np.int32).reshape(-1, 4)
+        digits = np.array([d["digit"] for d in record["detections"]], np.int64)
+        assert score_frame(boxes, digits, scene.boxes, scene.digits).f1 >= 0.9
+
+
 def test_json_to_a_closed_pipe_ends_quietly(clips):
     folder, _ = clips
     command = f"{sys.executable} -m camrec video {folder / 'sheet.avi'} --json - | head -1; exit ${{PIPESTATUS[0]}}"

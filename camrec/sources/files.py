@@ -18,6 +18,7 @@ import numpy as np
 from camrec.errors import SourceError, SourceLost
 from camrec.native import stderr_captured
 from camrec.sources.base import Frame, Source, VideoInfo, is_url, mask_credentials
+from camrec.sources.ffmpeg import FFmpegCapture
 
 HEIF_SUFFIXES = {".heic", ".heif"}  # what iPhones and many Android phones save photos as; OpenCV cannot read them
 PDF_SUFFIX = ".pdf"  # what scanners and phone scanner apps save a worksheet as; each page is an image
@@ -221,6 +222,34 @@ def to_bgr(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR if image.ndim == 2 else cv2.COLOR_BGRA2BGR)
 
 
+def open_capture(path: Path, decode_threads: int = 1) -> tuple[cv2.VideoCapture | FFmpegCapture, np.ndarray]:
+    """A video file's capture and its first frame: OpenCV's, else the system ffmpeg's (`FFmpegCapture`) for
+    a codec that OpenCV's own FFmpeg lacks (AV1); SourceError when neither gives a frame.
+
+    `decode_threads` 0 leaves it to the decoder. `camrec video` decodes on one thread: the other core is
+    busy recognising, and FFmpeg's frame threads would only add hand-over work (measured: 1.95 instead of
+    2.2 ms of CPU per 640x480 H.264 frame). A file replayed like a camera keeps up with its own frame rate.
+    """
+    capture = cv2.VideoCapture(str(path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, decode_threads])
+    if not capture.isOpened():  # a backend that does not take the setting
+        capture = cv2.VideoCapture(str(path))
+    ok, first = capture.read() if capture.isOpened() else (False, None)
+    if ok:
+        return capture, first
+    codec = int(capture.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").decode("latin-1").lower()
+    capture.release()
+    fallback = FFmpegCapture.open(path, decode_threads)
+    if fallback is not None:
+        ok, first = fallback.read()
+        if ok:
+            return fallback, first
+        fallback.release()
+        raise SourceError(str(path), "not a video file OpenCV or ffmpeg can read")
+    if codec == "av01":
+        raise SourceError(str(path), "an AV1 video, which OpenCV cannot decode", "install ffmpeg; camrec then uses it")
+    raise SourceError(str(path), "not a video file OpenCV can read")
+
+
 class VideoFileSource(Source):
     """Every frame of a video file in order (every `stride`-th one), decoded ahead in a reader thread."""
 
@@ -235,15 +264,7 @@ class VideoFileSource(Source):
         self._frames_seen = 0
 
     def open(self) -> VideoFileSource:
-        # One decoding thread: the other core is busy recognising, and FFmpeg's frame threads would
-        # only add hand-over work (measured: 1.95 instead of 2.2 ms of CPU per 640x480 H.264 frame).
-        capture = cv2.VideoCapture(str(self.path), cv2.CAP_ANY, [cv2.CAP_PROP_N_THREADS, 1])
-        if not capture.isOpened():  # a backend that does not take the setting
-            capture = cv2.VideoCapture(str(self.path))
-        ok, first = capture.read() if capture.isOpened() else (False, None)
-        if not ok:
-            capture.release()
-            raise SourceError(self.name, "not a video file OpenCV can read")
+        capture, first = open_capture(self.path)
         fps = capture.get(cv2.CAP_PROP_FPS)
         count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
         self.info = VideoInfo(

@@ -12,7 +12,7 @@ import numpy as np
 
 from camrec.errors import SourceError, SourceLost
 from camrec.sources.base import Frame, Source, VideoInfo, is_url, mask_credentials
-from camrec.sources.files import open_video
+from camrec.sources.files import open_capture, open_video
 
 
 class LiveSource(Source):
@@ -144,7 +144,7 @@ def open_live(
     probe = open_video(spec)
     fps = probe.info.fps
     probe.close()
-    return LiveSource(spec, str(path), lambda: _open_file(path), pace_fps=fps).open()
+    return LiveSource(spec, str(path), lambda: open_capture(path, decode_threads=0), pace_fps=fps).open()
 
 
 def _first_frame(capture: cv2.VideoCapture) -> np.ndarray | None:
@@ -181,12 +181,4 @@ def _open_stream(url: str, name: str, timeout_s: float) -> tuple[cv2.VideoCaptur
             f"stream unreachable or not sending video (waited at most {timeout_s:g} s)",
             "check the URL and that the camera app is running",
         )
-    return capture, first
-
-
-def _open_file(path: Path) -> tuple[cv2.VideoCapture, np.ndarray]:
-    capture = cv2.VideoCapture(str(path))
-    first = _first_frame(capture)
-    if first is None:
-        raise SourceError(str(path), "not a video file OpenCV can read")
     return capture, first
