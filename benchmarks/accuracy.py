@@ -7,7 +7,8 @@ worksheets again as a scanner's PDF. Numbers written fast, neighbouring digits t
 the numbers read whole (every digit right, none missing or added; `camrec.numbers`). The scenes again as a
 phone held upright films them, in a 1080x1920 portrait frame. Scenes with a worksheet's printed text around
 the digits (instructions, headings), and with text but no digits. Forms: digits written in printed answer
-boxes, as a camera frame and as a phone photo.
+boxes, as a camera frame and as a phone photo. Marked worksheets (`--marks`), and sheets turned 12-35
+degrees (`--turned`), each as a camera frame and as a phone photo.
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
@@ -51,6 +52,7 @@ from camrec.synth import (
     make_numbers,
     make_scene,
     make_text_scene,
+    make_turned_scene,
     make_worksheet,
     write_clip,
     write_pdf,
@@ -223,6 +225,18 @@ def score_marks(camera: Recognizer, still: Recognizer, pool, seed: int, sheets: 
     }
 
 
+def score_turned(camera: Recognizer, still: Recognizer, pool, seed: int, sheets: int) -> dict[str, Tally]:
+    """Sheets turned 12-35 degrees (`make_turned_scene`), as a camera frame and as a phone photo."""
+    kinds = {"turned:camera": (camera, False), "turned:photo": (still, True)}
+    return {
+        name: tally_of(
+            recognizer,
+            (make_turned_scene(seed * 1_000_000 + 970_000 + g * 10_000 + i, pool, photo=photo) for i in range(sheets)),
+        )
+        for g, (name, (recognizer, photo)) in enumerate(kinds.items())
+    }
+
+
 def score_clips(recognizer: Recognizer, pool, seed: int, clips: int, frames: int) -> dict[str, float]:
     """Per-frame F1 (mean over frames) on clips written as H.264 .mp4 and MJPEG .avi, then decoded."""
     results = {}
@@ -256,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text", type=int, default=60, help="scenes with a worksheet's printed text, per kind")
     parser.add_argument("--forms", type=int, default=60, help="forms with digits in answer boxes, per kind")
     parser.add_argument("--marks", type=int, default=40, help="marked worksheets (ticks, rings, underlines), per kind")
+    parser.add_argument("--turned", type=int, default=40, help="sheets turned 12-35 degrees, per kind")
     parser.add_argument("--pool", choices=("test", "train"), default="test")
     parser.add_argument("--model")
     parser.add_argument("--set", action="append", default=[], dest="overrides")
@@ -280,12 +295,14 @@ def main(argv: list[str] | None = None) -> int:
     numbers = score_numbers(recognizer, pool, args.seed, args.numbers)
     forms = score_forms(recognizer, still_recognizer, pool, args.seed, args.forms)
     marks = score_marks(recognizer, still_recognizer, pool, args.seed, args.marks)
+    turned = score_turned(recognizer, still_recognizer, pool, args.seed, args.turned)
     close_ups = score_close_ups(
         {"close_up:live": load_recognizer(for_live(config), args.model), "close_up:video": recognizer},
         pool,
         args.seed,
         args.close_ups,
     )
+    groups = {**tallies, **portrait, **text, **stills, **close_ups, **numbers, **forms, **marks, **turned}
     report = {
         "seed": args.seed,
         "pool": args.pool,
@@ -308,13 +325,14 @@ def main(argv: list[str] | None = None) -> int:
         "whole_numbers_f1": round(numbers["numbers:whole"].f1, 4),
         "forms_f1": {name: round(t.f1, 4) for name, t in forms.items()},
         "marks_f1": {name: round(t.f1, 4) for name, t in marks.items()},
+        "turned_f1": {name: round(t.f1, 4) for name, t in turned.items()},
         "counts": {
             name: {"hits": t.hits, "false": t.false, "missed": t.missed, "frames": t.frames}
-            for name, t in {**tallies, **portrait, **text, **stills, **close_ups, **numbers, **forms, **marks}.items()
+            for name, t in groups.items()
         },
         "seconds": round(time.perf_counter() - started, 1),
     }
-    for name, tally in {**tallies, **portrait, **text, **stills, **close_ups, **numbers, **forms, **marks}.items():
+    for name, tally in groups.items():
         if not tally.frames:
             continue  # a group asked for none (e.g. --photos 0): an F1 of nothing would read as perfect
         print(

@@ -120,6 +120,9 @@ class DetectConfig:
     touching: bool = setting(
         True, "cut a box of touching digits (a number written fast) where each piece reads as a digit"
     )
+    upright: bool = setting(
+        True, "a frame whose rows of digits lean (a sheet held turned) has its digits turned upright to be read"
+    )
     marks: bool = setting(
         True,
         "a box that reads as no digit is read again without a line under it or a ring around it that touches it, "

@@ -21,6 +21,7 @@ from camrec.detections import Detections, inside_share, iou_matrix
 from camrec.marks import without_ring, without_underline
 from camrec.normalize import cut_inks, fit_crops
 from camrec.segment import SLANT, Cutter
+from camrec.upright import turn_of, turned
 
 # A close-up digit that joined two digits drawn one above the other (`joins_digits`): a piece of one digit
 # is narrower or shorter than JOINED_SHARE of it (the stem of a 7, a broken 4's stroke), and few digits are
@@ -73,9 +74,10 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         also read at finer levels for smaller digits, and with `detect.close_up` as a close-up for
         bigger ones; each ink's readings join into one (`join_levels`). With `detect.touching`, boxes of
         touching digits are cut into digits (`read_touching`), and a candidate that read as one digit gives way
-        to two when it is two touching ones (`Cutter.pairs`). With `detect.light_on_dark`, a
-        frame that looks like light ink on a dark background is read both ways, as with `ink: auto`, and
-        keeps its light reading on a tie.
+        to two when it is two touching ones (`Cutter.pairs`). With `detect.upright`, a reading whose rows of
+        digits lean (a sheet held turned) is also read turned upright (`upright_if_better`). With
+        `detect.light_on_dark`, a frame that looks like light ink on a dark background is read both ways, as
+        with `ink: auto`, and keeps its light reading on a tie.
     """
     gray = to_gray(image)
     detect = config.detect
@@ -88,20 +90,26 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
     crops = [fit_crops(ink, detect.thin_pens) for ink in inks]
     # Candidates wide enough to be two touching digits read as one: their halves ride in the same batch.
     pairs = [Cutter.pairs(found, ink) for found, ink in zip(readings, inks)] if detect.touching else []
-    batches = crops + [cutter.crops for cutter in pairs]
+    # A reading whose rows of digits lean (a sheet held turned): its candidates turned upright ride too.
+    turns = [turn_of(found.boxes) if detect.upright else 0.0 for found in readings]
+    uprights = [fit_crops([turned(i, turn) for i in ink], detect.thin_pens) for ink, turn in zip(inks, turns) if turn]
+    batches = crops + [cutter.crops for cutter in pairs] + uprights
     # One classifier call for the whole frame, even when it is read both ways.
     digit_probabilities, not_a_digit = classifier.predict(np.concatenate(batches))
     splits = np.cumsum([len(batch) for batch in batches])[:-1]  # where one batch ends and the next begins
     per_batch = list(zip(np.split(digit_probabilities, splits), np.split(not_a_digit, splits)))
+    per_reading = per_batch[: len(readings)]
+    if uprights:
+        crops, per_reading = upright_if_better(crops, per_reading, turns, uprights, per_batch[-len(uprights) :], config)
     results = [
         reject(found, c, probabilities, scores, config)
-        for found, c, (probabilities, scores) in zip(readings, crops, per_batch)
+        for found, c, (probabilities, scores) in zip(readings, crops, per_reading)
     ]
     if detect.marks:
         results = read_marked(results, inks, classifier, config)
     results = read_touching(gray, results, classifier, config)
     if pairs:
-        per_pairs = per_batch[len(readings) :]
+        per_pairs = per_batch[len(readings) : len(readings) + len(pairs)]
         results = [with_segments(r, cutter, p, s, config) for r, cutter, (p, s) in zip(results, pairs, per_pairs)]
     per_ink = [join_levels([r for r in results if r.found.light_ink == ink]) for ink in (False, True)]
     per_ink = [result for result in per_ink if result is not None]
@@ -115,6 +123,29 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
             float(result.detections.confidences.sum()),
         ),
     )
+
+
+def upright_if_better(
+    crops: list[np.ndarray],
+    per_reading: list[tuple[np.ndarray, np.ndarray]],
+    turns: list[float],
+    uprights: list[np.ndarray],
+    per_upright: list[tuple[np.ndarray, np.ndarray]],
+    config: Config,
+) -> tuple[list[np.ndarray], list[tuple[np.ndarray, np.ndarray]]]:
+    """Each reading's crops and their (probabilities, not-a-digit scores), turned upright (`uprights`, one
+    per reading with a turn) where more of its candidates then read as digits. Upright digits written on a
+    slant, in a staircase, read better as they are."""
+    crops, per_reading = list(crops), list(per_reading)
+    turned_readings = iter(zip(uprights, per_upright))
+    for k, turn in enumerate(turns):
+        if not turn:
+            continue
+        upright_crops, (probabilities, scores) = next(turned_readings)
+        as_is = confident_digits(per_reading[k][0].max(axis=1, initial=0.0), per_reading[k][1], config).sum()
+        if confident_digits(probabilities.max(axis=1, initial=0.0), scores, config).sum() > as_is:
+            crops[k], per_reading[k] = upright_crops, (probabilities, scores)
+    return crops, per_reading
 
 
 def join_levels(results: list[FrameResult]) -> FrameResult | None:

@@ -405,6 +405,20 @@ def make_form_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], photo: bool 
     return as_photo(scene, seed) if photo else scene
 
 
+TURNS = (12.0, 35.0)  # degrees either way: a sheet held up to a webcam or shot from the side of a desk
+
+
+def make_turned_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], photo: bool = False) -> Scene:
+    """A sheet of digits in rows (`make_sheet`, moderate) turned TURNS degrees one way or the other, as
+    the camera sees it (`photograph`): a sheet held up to a webcam at an angle, or shot from the side of a
+    desk. With `photo`, the scene as a phone photo (`as_photo`)."""
+    rng = np.random.default_rng(seed)
+    sheet = make_sheet(rng, pool, "moderate")
+    turn = float(rng.uniform(*TURNS) * rng.choice([-1, 1]))
+    scene = photograph(sheet, rng, random_pose(rng, zoom=rng.uniform(0.7, 0.85), turn=turn, shift=(0, 0)))
+    return as_photo(scene, seed) if photo else scene
+
+
 MARKS = ("none", "underline", "underline_touching", "double_underline", "circle", "tick")
 
 
