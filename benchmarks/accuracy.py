@@ -41,6 +41,7 @@ from camrec.synth import (
     DISTRACTORS,
     HARD_CONDITIONS,
     HELD_OUT_DISTRACTORS,
+    TURNS,
     Scene,
     as_photo,
     clip_scenes,
@@ -226,15 +227,20 @@ def score_marks(camera: Recognizer, still: Recognizer, pool, seed: int, sheets: 
 
 
 def score_turned(camera: Recognizer, still: Recognizer, pool, seed: int, sheets: int) -> dict[str, Tally]:
-    """Sheets turned 12-35 degrees (`make_turned_scene`), as a camera frame and as a phone photo."""
+    """Sheets turned 12-35 degrees either way (`make_turned_scene`), as a camera frame and as a phone photo;
+    and numbers written fast (`make_numbers`) on a sheet turned as much, as a camera frame."""
     kinds = {"turned:camera": (camera, False), "turned:photo": (still, True)}
-    return {
+    tallies = {
         name: tally_of(
             recognizer,
             (make_turned_scene(seed * 1_000_000 + 970_000 + g * 10_000 + i, pool, photo=photo) for i in range(sheets)),
         )
         for g, (name, (recognizer, photo)) in enumerate(kinds.items())
     }
+    seeds = [seed * 1_000_000 + 990_000 + i for i in range(sheets)]
+    turns = [float(np.random.default_rng(s).uniform(*TURNS) * (1 if s % 2 else -1)) for s in seeds]
+    tallies["turned:numbers"] = tally_of(camera, (make_numbers(s, pool, turn) for s, turn in zip(seeds, turns)))
+    return tallies
 
 
 def score_clips(recognizer: Recognizer, pool, seed: int, clips: int, frames: int) -> dict[str, float]:

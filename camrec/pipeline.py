@@ -21,7 +21,7 @@ from camrec.detections import Detections, inside_share, iou_matrix
 from camrec.marks import without_ring, without_underline
 from camrec.normalize import cut_inks, fit_crops
 from camrec.segment import SLANT, Cutter
-from camrec.upright import turn_of, turned
+from camrec.upright import boxes_back, turn_of, turned, turning
 
 # A close-up digit that joined two digits drawn one above the other (`joins_digits`): a piece of one digit
 # is narrower or shorter than JOINED_SHARE of it (the stem of a 7, a broken 4's stroke), and few digits are
@@ -75,11 +75,35 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         bigger ones; each ink's readings join into one (`join_levels`). With `detect.touching`, boxes of
         touching digits are cut into digits (`read_touching`), and a candidate that read as one digit gives way
         to two when it is two touching ones (`Cutter.pairs`). With `detect.upright`, a reading whose rows of
-        digits lean (a sheet held turned) is also read turned upright (`upright_if_better`). With
+        digits lean (a sheet held turned) is also read turned upright, its candidates one by one
+        (`upright_if_better`), then, if some are still unread, the whole frame (`read_upright`). With
         `detect.light_on_dark`, a frame that looks like light ink on a dark background is read both ways, as
         with `ink: auto`, and keeps its light reading on a tie.
     """
     gray = to_gray(image)
+    result = read_gray(gray, config, classifier)
+    if config.detect.upright and not result.kept.all() and (turn := turn_of(result.found.boxes)):
+        result = read_upright(gray, result, turn, config, classifier)
+    return result
+
+
+def read_upright(
+    gray: np.ndarray, result: FrameResult, turn: float, config: Config, classifier: Classifier
+) -> FrameResult:
+    """The frame read turned upright when that finds more digits than `result` did; its boxes then in the
+    frame's own pixels, in the upright frame's reading order (the sheet's). Its candidates, turned upright
+    one by one (`upright_if_better`), read digits standing apart; touching digits, a number written fast on
+    a turned sheet, make one box that only a turned frame cuts into digits."""
+    upright_gray = turned(gray, turn, cv2.BORDER_REPLICATE)
+    upright = read_gray(upright_gray, replace(config, detect=replace(config.detect, upright=False)), classifier)
+    if len(upright.detections) <= len(result.detections):
+        return result
+    boxes = boxes_back(upright.detections.boxes, upright.found, turning(gray.shape, turn)[0], gray.shape)
+    return replace(upright, detections=replace(upright.detections, boxes=boxes))
+
+
+def read_gray(gray: np.ndarray, config: Config, classifier: Classifier) -> FrameResult:
+    """`process_frame` for a gray frame as it stands, never turned as a whole."""
     detect = config.detect
     looks_light = detect.ink == "dark" and detect.light_on_dark and looks_light_on_dark(gray)
     if looks_light:

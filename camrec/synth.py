@@ -581,10 +581,11 @@ def make_close_up(seed: int, pool: tuple[np.ndarray, np.ndarray]) -> Scene:
     return photograph(sheet, rng, random_pose(rng, zoom=zoom, shift=tuple(rng.uniform(-15, 15, 2))), kind="close-up")
 
 
-def make_numbers(seed: int, pool: tuple[np.ndarray, np.ndarray]) -> Scene:
+def make_numbers(seed: int, pool: tuple[np.ndarray, np.ndarray], turn: float | None = None) -> Scene:
     """Rows of numbers of 2-4 digits written as people write them fast: each digit's ink overlaps its
     neighbour's by up to 15 % of its width, so that most neighbours touch; digits 40-90 px tall in the
-    frame, photographed like every scene (`photograph`, moderate)."""
+    frame, photographed like every scene (`photograph`, moderate); with `turn`, the sheet turned that many
+    degrees (clockwise in the image)."""
     rng = np.random.default_rng(seed)
     images, digit_labels = pool
     paper = blank_paper(rng)
@@ -613,7 +614,7 @@ def make_numbers(seed: int, pool: tuple[np.ndarray, np.ndarray]) -> Scene:
             x += int(height * rng.uniform(0.6, 1.0))
         y += int(height * rng.uniform(1.5, 1.9))
     sheet = Sheet(paper, ids, np.array(labels, np.int64), [], (), numbers=np.array(numbers, np.int64))
-    return photograph(sheet, rng, kind="numbers")
+    return photograph(sheet, rng, None if turn is None else random_pose(rng, turn=turn), kind="numbers")
 
 
 def make_digit_image(seed: int, pool: tuple[np.ndarray, np.ndarray], style: str) -> Scene:
