@@ -8,7 +8,8 @@ the numbers read whole (every digit right, none missing or added; `camrec.number
 phone held upright films them, in a 1080x1920 portrait frame. Scenes with a worksheet's printed text around
 the digits (instructions, headings), and with text but no digits. Forms: digits written in printed answer
 boxes, as a camera frame and as a phone photo. Marked worksheets (`--marks`), and sheets turned 12-35
-degrees (`--turned`), each as a camera frame and as a phone photo.
+degrees either way (`--turned`), each as a camera frame and as a phone photo; numbers written fast on a
+sheet turned as much.
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits

@@ -91,9 +91,10 @@ def read_upright(
     gray: np.ndarray, result: FrameResult, turn: float, config: Config, classifier: Classifier
 ) -> FrameResult:
     """The frame read turned upright when that finds more digits than `result` did; its boxes then in the
-    frame's own pixels, in the upright frame's reading order (the sheet's). Its candidates, turned upright
-    one by one (`upright_if_better`), read digits standing apart; touching digits, a number written fast on
-    a turned sheet, make one box that only a turned frame cuts into digits."""
+    frame's own pixels, in the upright frame's reading order (the sheet's). Turning the candidates one by
+    one (`upright_if_better`) reads digits that stand apart; two digits that touch on a turned sheet make
+    one box that is not too wide for a digit, and only the frame turned upright shows it as a number to cut.
+    The debug parts (`found`, `crops`) are then the upright frame's."""
     upright_gray = turned(gray, turn, cv2.BORDER_REPLICATE)
     upright = read_gray(upright_gray, replace(config, detect=replace(config.detect, upright=False)), classifier)
     if len(upright.detections) <= len(result.detections):
