@@ -9,7 +9,7 @@ phone held upright films them, in a 1080x1920 portrait frame. Scenes with a work
 the digits (instructions, headings), and with text but no digits. Forms: digits written in printed answer
 boxes, as a camera frame and as a phone photo. Marked worksheets (`--marks`), and sheets turned 12-35
 degrees either way (`--turned`), each as a camera frame and as a phone photo; numbers written fast on a
-sheet turned as much.
+sheet turned as much, and one digit held close, turned.
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
@@ -229,7 +229,8 @@ def score_marks(camera: Recognizer, still: Recognizer, pool, seed: int, sheets: 
 
 def score_turned(camera: Recognizer, still: Recognizer, pool, seed: int, sheets: int) -> dict[str, Tally]:
     """Sheets turned 12-35 degrees either way (`make_turned_scene`), as a camera frame and as a phone photo;
-    and numbers written fast (`make_numbers`) on a sheet turned as much, as a camera frame."""
+    as camera frames, numbers written fast (`make_numbers`) on a sheet turned as much, and one digit held
+    close (`make_close_up`) turned as much."""
     kinds = {"turned:camera": (camera, False), "turned:photo": (still, True)}
     tallies = {
         name: tally_of(
@@ -238,9 +239,10 @@ def score_turned(camera: Recognizer, still: Recognizer, pool, seed: int, sheets:
         )
         for g, (name, (recognizer, photo)) in enumerate(kinds.items())
     }
-    seeds = [seed * 1_000_000 + 990_000 + i for i in range(sheets)]
-    turns = [float(np.random.default_rng(s).uniform(*TURNS) * (1 if s % 2 else -1)) for s in seeds]
-    tallies["turned:numbers"] = tally_of(camera, (make_numbers(s, pool, turn) for s, turn in zip(seeds, turns)))
+    for name, make, first in (("turned:numbers", make_numbers, 990_000), ("turned:close_up", make_close_up, 995_000)):
+        seeds = [seed * 1_000_000 + first + i for i in range(sheets)]
+        turns = [float(np.random.default_rng(s).uniform(*TURNS) * (1 if s % 2 else -1)) for s in seeds]
+        tallies[name] = tally_of(camera, (make(s, pool, turn) for s, turn in zip(seeds, turns)))
     return tallies
 
 

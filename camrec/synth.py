@@ -561,9 +561,10 @@ def make_worksheet(seed: int, pool: tuple[np.ndarray, np.ndarray], pencil: bool 
     return Scene(cv2.cvtColor(scan, cv2.COLOR_GRAY2BGR), np.array(boxes, np.int32), np.array(digits, np.int64), kind)
 
 
-def make_close_up(seed: int, pool: tuple[np.ndarray, np.ndarray]) -> Scene:
+def make_close_up(seed: int, pool: tuple[np.ndarray, np.ndarray], turn: float | None = None) -> Scene:
     """A camera frame of one digit held close: 45-85 % of the frame's height, on a sheet that fills the
-    frame, with the camera's tilt, light, blur, noise and JPEG (`photograph`)."""
+    frame, with the camera's tilt, light, blur, noise and JPEG (`photograph`); with `turn`, the sheet turned
+    that many degrees (clockwise in the image)."""
     rng = np.random.default_rng(seed)
     images, labels = pool
     paper = blank_paper(rng)
@@ -578,7 +579,8 @@ def make_close_up(seed: int, pool: tuple[np.ndarray, np.ndarray]) -> Scene:
     ids = np.zeros(paper.shape, np.int32)
     ids[y : y + h, x : x + w][alpha > 0.35] = 1
     sheet = Sheet(paper, ids, np.array([labels[idx]], np.int64), [], ())
-    return photograph(sheet, rng, random_pose(rng, zoom=zoom, shift=tuple(rng.uniform(-15, 15, 2))), kind="close-up")
+    pose = random_pose(rng, zoom=zoom, turn=turn, shift=tuple(rng.uniform(-15, 15, 2)))
+    return photograph(sheet, rng, pose, kind="close-up")
 
 
 def make_numbers(seed: int, pool: tuple[np.ndarray, np.ndarray], turn: float | None = None) -> Scene:

@@ -7,8 +7,8 @@ its row leans as the sheet does. `row_angle` measures that lean. The pipeline th
 candidate's ink turned back by it (`turned`), keeping whichever reading finds more digits, so that
 upright digits written in a staircase read as they are; and where candidates are still unread (two
 digits touching make one box that a turned sheet does not show as too wide), the whole frame turned
-upright, its boxes taken back to the frame (`boxes_back`). A single digit has no lean to measure, and is
-read as it is.
+upright, its boxes taken back to the frame (`boxes_back`). One digit held close has no row to measure:
+when it reads as no digit, it is read turned each way (`HELD_TURNS`, `pipeline.read_held_turned`).
 """
 
 from __future__ import annotations
@@ -23,11 +23,14 @@ from camrec.detect import Found
 
 NEIGHBOUR_REACH = 2.5  # a digit's row neighbour has its middle within this many of their heights
 ALIKE_HEIGHTS = 1.5  # ... and a height within this factor of its own
-STEEPEST_ROW = 45.0  # degrees: a steeper step to the next digit is no row (one written under another)
+# Degrees: a steeper step to the next box is no row (a digit written under another; pieces of one bold stroke
+# at 44 degrees, turned upright, read as three 1s).
+STEEPEST_ROW = 40.0
 STEEPEST_SLOPE = math.tan(math.radians(STEEPEST_ROW))
 AGREE = 6.0  # degrees: the pairs that agree with the median lean within this
 LEAST_PAIRS = 2  # neighbour pairs that must agree, and at least half of all
 LEAST_TURN = 8.0  # degrees: the CNN reads a digit turned less than this as well as an upright one
+HELD_TURNS = (-30.0, -15.0, 15.0, 30.0)  # degrees: one digit held close with no row to lean, read turned so
 
 
 def row_angle(boxes: np.ndarray) -> float:
