@@ -21,7 +21,7 @@ from camrec.detections import Detections, inside_share, iou_matrix
 from camrec.marks import without_ring, without_underline
 from camrec.normalize import cut_inks, fit_crops
 from camrec.segment import SLANT, Cutter
-from camrec.upright import HELD_TURNS, boxes_back, turn_of, turned, turning
+from camrec.upright import boxes_back, turn_of, turned, turning
 
 # A close-up digit that joined two digits drawn one above the other (`joins_digits`): a piece of one digit
 # is narrower or shorter than JOINED_SHARE of it (the stem of a 7, a broken 4's stroke), and few digits are
@@ -76,8 +76,7 @@ def process_frame(image: np.ndarray, config: Config, classifier: Classifier) -> 
         touching digits are cut into digits (`read_touching`), and a candidate that read as one digit gives way
         to two when it is two touching ones (`Cutter.pairs`). With `detect.upright`, a reading whose rows of
         digits lean (a sheet held turned) is also read turned upright, its candidates one by one
-        (`upright_if_better`), then, if some are still unread, the whole frame (`read_upright`); a close-up's
-        one digit that reads as no digit is read turned each way (`read_held_turned`). With
+        (`upright_if_better`), then, if some are still unread, the whole frame (`read_upright`). With
         `detect.light_on_dark`, a frame that looks like light ink on a dark background is read both ways, as
         with `ink: auto`, and keeps its light reading on a tie.
     """
@@ -131,8 +130,6 @@ def read_gray(gray: np.ndarray, config: Config, classifier: Classifier) -> Frame
         reject(found, c, probabilities, scores, config)
         for found, c, (probabilities, scores) in zip(readings, crops, per_reading)
     ]
-    if detect.upright:
-        results = [read_held_turned(r, ink, classifier, config) for r, ink in zip(results, inks)]
     if detect.marks:
         results = read_marked(results, inks, classifier, config)
     results = read_touching(gray, results, classifier, config)
@@ -174,31 +171,6 @@ def upright_if_better(
         if confident_digits(probabilities.max(axis=1, initial=0.0), scores, config).sum() > as_is:
             crops[k], per_reading[k] = upright_crops, (probabilities, scores)
     return crops, per_reading
-
-
-def read_held_turned(
-    result: FrameResult, inks: list[np.ndarray], classifier: Classifier, config: Config
-) -> FrameResult:
-    """A close-up reading's one candidate, when it reads as no digit, read again turned each way
-    (`upright.HELD_TURNS`): one digit held up to a webcam on a turned card has no row to show its lean. It
-    counts when every turn that reads it surely reads the same digit; the surest gives its probabilities."""
-    if result.found.level >= 0 or len(result.kept) != 1 or result.kept[0]:
-        return result
-    crops = fit_crops([turned(inks[0], turn) for turn in HELD_TURNS])
-    probabilities, not_a_digit = classifier.predict(crops)
-    confidences = probabilities.max(axis=1)
-    sure = np.flatnonzero(confident_digits(confidences, not_a_digit, config))
-    if len(set(probabilities[sure].argmax(axis=1).tolist())) != 1:
-        return result  # none sure, or turned one way a 6 and the other a 9
-    best = sure[confidences[sure].argmax()]
-    chosen = probabilities[best : best + 1].astype(np.float32)
-    detections = Detections(
-        boxes=result.found.boxes.copy(),
-        digits=chosen.argmax(axis=1).astype(np.int64),
-        confidences=chosen.max(axis=1),
-        probabilities=chosen,
-    )
-    return FrameResult(detections, result.found, crops[best : best + 1], np.ones(1, bool), chosen)
 
 
 def join_levels(results: list[FrameResult]) -> FrameResult | None:

@@ -7,8 +7,8 @@ its row leans as the sheet does. `row_angle` measures that lean. The pipeline th
 candidate's ink turned back by it (`turned`), keeping whichever reading finds more digits, so that
 upright digits written in a staircase read as they are; and where candidates are still unread (two
 digits touching make one box that a turned sheet does not show as too wide), the whole frame turned
-upright, its boxes taken back to the frame (`boxes_back`). One digit held close has no row to measure:
-when it reads as no digit, it is read turned each way (`HELD_TURNS`, `pipeline.read_held_turned`).
+upright, its boxes taken back to the frame (`boxes_back`). One digit alone has no row to measure, and is
+read as it stands: reading it turned each way as well read more letters held close as digits.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ STEEPEST_SLOPE = math.tan(math.radians(STEEPEST_ROW))
 AGREE = 6.0  # degrees: the pairs that agree with the median lean within this
 LEAST_PAIRS = 2  # neighbour pairs that must agree, and at least half of all
 LEAST_TURN = 8.0  # degrees: the CNN reads a digit turned less than this as well as an upright one
-HELD_TURNS = (-30.0, -15.0, 15.0, 30.0)  # degrees: one digit held close with no row to lean, read turned so
 
 
 def row_angle(boxes: np.ndarray) -> float:
