@@ -248,15 +248,21 @@ def reject(
     found: Found, crops: np.ndarray, digit_probabilities: np.ndarray, not_a_digit: np.ndarray, config: Config
 ) -> FrameResult:
     """Keep the boxes of one reading that the classifier is sure are digits."""
-    confidences = digit_probabilities.max(axis=1, initial=0.0)
-    kept = confident_digits(confidences, not_a_digit, config)
+    kept = confident_digits(digit_probabilities.max(axis=1, initial=0.0), not_a_digit, config)
+    return kept_reading(found, crops, kept, digit_probabilities)
+
+
+def kept_reading(found: Found, crops: np.ndarray, kept: np.ndarray, probabilities: np.ndarray) -> FrameResult:
+    """A reading whose digits are its candidates `kept` ((M,) bool), in the candidates' order, each with
+    its best digit from `probabilities` ((M, 10), every candidate's)."""
+    chosen = probabilities[kept].astype(np.float32)
     detections = Detections(
         boxes=found.boxes[kept],
-        digits=digit_probabilities[kept].argmax(axis=1).astype(np.int64),
-        confidences=confidences[kept].astype(np.float32),
-        probabilities=digit_probabilities[kept].astype(np.float32),
+        digits=chosen.argmax(axis=1).astype(np.int64),
+        confidences=chosen.max(axis=1),
+        probabilities=chosen,
     )
-    return FrameResult(detections, found, crops, kept, digit_probabilities)
+    return FrameResult(detections, found, crops, kept, probabilities)
 
 
 def read_marked(
@@ -288,16 +294,8 @@ def read_marked(
                 boxes[i] = boxes[i, 0] + x, boxes[i, 1] + y, w, h
                 kept[i], probabilities[i], all_crops[i] = True, digit_probabilities[j], crops[j]
         at += len(attempts)
-        if (kept == result.kept).all():
-            read.append(result)
-            continue
-        detections = Detections(
-            boxes=boxes[kept],
-            digits=probabilities[kept].argmax(axis=1).astype(np.int64),
-            confidences=probabilities[kept].max(axis=1).astype(np.float32),
-            probabilities=probabilities[kept].astype(np.float32),
-        )
-        read.append(FrameResult(detections, replace(found, boxes=boxes), all_crops, kept, probabilities))
+        changed = not (kept == result.kept).all()
+        read.append(kept_reading(replace(found, boxes=boxes), all_crops, kept, probabilities) if changed else result)
     return read
 
 
