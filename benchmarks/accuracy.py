@@ -9,7 +9,8 @@ phone held upright films them, in a 1080x1920 portrait frame. Scenes with a work
 the digits (instructions, headings), and with text but no digits. Forms: digits written in printed answer
 boxes, as a camera frame and as a phone photo. Marked worksheets (`--marks`), and sheets turned 12-35
 degrees either way (`--turned`), each as a camera frame and as a phone photo; numbers written fast on a
-sheet turned as much, and one digit held close, turned.
+sheet turned as much, and one digit held close, turned. Digits written with a ballpoint pen or a pencil,
+whose line is a pixel or two wide in a webcam's frame (`--thin-pens`), as camera frames.
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
@@ -54,6 +55,7 @@ from camrec.synth import (
     make_numbers,
     make_scene,
     make_text_scene,
+    make_thin_pen_scene,
     make_turned_scene,
     make_worksheet,
     write_clip,
@@ -246,6 +248,17 @@ def score_turned(camera: Recognizer, still: Recognizer, pool, seed: int, sheets:
     return tallies
 
 
+def score_thin_pens(recognizer: Recognizer, pool, seed: int, sheets: int) -> dict[str, Tally]:
+    """Camera frames of digits written with a ballpoint pen and with a pencil (`make_thin_pen_scene`)."""
+    return {
+        name: tally_of(
+            recognizer,
+            (make_thin_pen_scene(seed * 1_000_000 + 960_000 + g * 10_000 + i, pool, pencil) for i in range(sheets)),
+        )
+        for g, (name, pencil) in enumerate((("thin_pen:ballpoint", False), ("thin_pen:pencil", True)))
+    }
+
+
 def score_clips(recognizer: Recognizer, pool, seed: int, clips: int, frames: int) -> dict[str, float]:
     """Per-frame F1 (mean over frames) on clips written as H.264 .mp4 and MJPEG .avi, then decoded."""
     results = {}
@@ -280,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--forms", type=int, default=60, help="forms with digits in answer boxes, per kind")
     parser.add_argument("--marks", type=int, default=40, help="marked worksheets (ticks, rings, underlines), per kind")
     parser.add_argument("--turned", type=int, default=40, help="sheets turned 12-35 degrees, per kind")
+    parser.add_argument("--thin-pens", type=int, default=40, help="frames of ballpoint and of pencil digits, each")
     parser.add_argument("--pool", choices=("test", "train"), default="test")
     parser.add_argument("--model")
     parser.add_argument("--set", action="append", default=[], dest="overrides")
@@ -305,13 +319,14 @@ def main(argv: list[str] | None = None) -> int:
     forms = score_forms(recognizer, still_recognizer, pool, args.seed, args.forms)
     marks = score_marks(recognizer, still_recognizer, pool, args.seed, args.marks)
     turned = score_turned(recognizer, still_recognizer, pool, args.seed, args.turned)
+    thin_pens = score_thin_pens(recognizer, pool, args.seed, args.thin_pens)
     close_ups = score_close_ups(
         {"close_up:live": load_recognizer(for_live(config), args.model), "close_up:video": recognizer},
         pool,
         args.seed,
         args.close_ups,
     )
-    groups = {**tallies, **portrait, **text, **stills, **close_ups, **numbers, **forms, **marks, **turned}
+    groups = {**tallies, **portrait, **text, **stills, **close_ups, **numbers, **forms, **marks, **turned, **thin_pens}
     report = {
         "seed": args.seed,
         "pool": args.pool,
@@ -335,6 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         "forms_f1": {name: round(t.f1, 4) for name, t in forms.items()},
         "marks_f1": {name: round(t.f1, 4) for name, t in marks.items()},
         "turned_f1": {name: round(t.f1, 4) for name, t in turned.items()},
+        "thin_pen_f1": {name: round(t.f1, 4) for name, t in thin_pens.items()},
         "counts": {
             name: {"hits": t.hits, "false": t.false, "missed": t.missed, "frames": t.frames}
             for name, t in groups.items()

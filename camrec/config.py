@@ -73,8 +73,8 @@ class DetectConfig:
     max_aspect: float = setting(1.9, "widest digit box: width / height", low=0.1, high=10)
     min_fill: float = setting(0.06, "least share of the box that is ink", low=0, high=1)
     thin_pens: bool = setting(
-        False,
-        "video and live: read digits drawn with a thin pen, as stills do; off: a shadow's edge thickened reads as 1",
+        True,
+        "video and live: read digits drawn with a thin pen, as stills do: a ballpoint or a pencil held up to a webcam",
     )
     still_thin_pens: bool = setting(
         True, "the same for still images: a digit drawn with a 1-px brush, or written large with a fine pen"

@@ -308,7 +308,7 @@ def find_in(
     else:
         groups = merge_pieces(stats, candidates, pieces, cfg.max_aspect)
     paper_beside = PaperBeside(source, labels)
-    gates = Gates(stats, integral.result(), ink_levels, small.shape, scale, shape, offset, cfg, paper_beside)
+    gates = Gates(stats, integral.result(), ink_levels, small.shape, scale, shape, offset, cfg, paper_beside, tall)
     boxes, fits = gates(groups)
     # A group that fails the gates falls apart into its candidates, which stand alone again: a sheet's
     # slanted edge must not take the number of touching digits written above it, nor a long underline
@@ -366,6 +366,7 @@ class Gates:
     offset: tuple[int, int]
     cfg: DetectConfig
     paper_beside: PaperBeside
+    tall: np.ndarray  # (count,) bool by label: the candidates, components tall and dark enough for a digit
 
     def __call__(self, groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """The groups' boxes, (N, 4) int64 at working scale, and which pass, (N,) bool."""
@@ -380,6 +381,10 @@ class Gates:
         )
         filled = ink >= cfg.min_fill * w * h
         sparse = np.flatnonzero(fits & ~filled)
+        # A thin pen's digit is one stroke, with small pieces at most. A group that took another candidate
+        # as a part (a box of touching digits beside a long thin line, such as a sheet's drawn edge) is no
+        # thin digit: under the fill gate it falls apart, and its candidates stand alone again.
+        sparse = np.array([i for i in sparse.tolist() if not self.tall[groups[i][1:]].any()], np.int64)
         if len(sparse) and cfg.thin_pens:
             filled[sparse] = drawn_thin(
                 self.paper_beside.labels, boxes[sparse], [groups[i] for i in sparse], ink[sparse], cfg.min_fill

@@ -561,6 +561,55 @@ def make_worksheet(seed: int, pool: tuple[np.ndarray, np.ndarray], pencil: bool 
     return Scene(cv2.cvtColor(scan, cv2.COLOR_GRAY2BGR), np.array(boxes, np.int32), np.array(digits, np.int64), kind)
 
 
+def make_thin_pen_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], pencil: bool = False) -> Scene:
+    """A sheet of digits written with a ballpoint pen, or a pencil, held up to a webcam: MNIST digits drawn
+    along their centre lines (`centre_lines`) with an even line 0.8-1.6 px wide in the frame (a 0.5 mm
+    ballpoint, an A4 sheet filling a 640-px frame: about 1 px), dark; or 1.0-2.0 px of grey graphite. Digits
+    40-110 px tall, 1-3 rows, photographed like every scene (`photograph`, moderate). A pen's line is this
+    thin whatever the size of the digit; MNIST's strokes are a tenth of its height."""
+    rng = np.random.default_rng(seed)
+    images, digit_labels = pool
+    paper = blank_paper(rng)
+    if rng.random() < 0.25:
+        draw_ruling(paper, rng, squared=rng.random() < 0.4)
+    ids = np.zeros(paper.shape, np.int32)
+    labels: list[int] = []
+    height = int(rng.integers(40, 111) / PAPER_TO_FRAME)
+    pen = (rng.uniform(1.0, 2.0) if pencil else rng.uniform(0.8, 1.6)) / PAPER_TO_FRAME
+    ink = rng.uniform(100, 150) if pencil else rng.uniform(15, 80)
+    y = int(rng.integers(40, 80))
+    for _ in range(int(rng.integers(1, 4))):
+        x = int(rng.integers(40, 100))
+        for _ in range(int(rng.integers(3, 8))):
+            idx = int(rng.integers(len(images)))
+            alpha = pen_alpha(images[idx], int(height * rng.uniform(0.9, 1.1)), pen)
+            h, w = alpha.shape
+            if x + w > PAPER_W - 40 or y + h > PAPER_H - 30:
+                break
+            region = paper[y : y + h, x : x + w]
+            region[:] = region * (1 - alpha) + ink * alpha
+            labels.append(int(digit_labels[idx]))
+            ids[y : y + h, x : x + w][alpha > 0.2] = len(labels)  # a thin line's edge pixels are faint
+            x += w + int(rng.uniform(0.35, 0.9) * height)
+        y += int(height * rng.uniform(1.5, 1.9))
+    sheet = Sheet(paper, ids, np.array(labels, np.int64), [], ())
+    return photograph(sheet, rng, kind="pencil" if pencil else "ballpoint")
+
+
+def pen_alpha(digit: np.ndarray, height: int, pen: float) -> np.ndarray:
+    """An MNIST digit drawn along its centre line `height` px tall with an even line `pen` px wide (any
+    width, a fraction of a pixel too: drawn at four times the size, then averaged down), as alpha in [0, 1]."""
+    lines = centre_lines(digit)
+    low, high = lines.reshape(-1, 2).min(axis=0), lines.reshape(-1, 2).max(axis=0)
+    scale = (height - pen) / max(1.0, float(high[1] - low[1]))
+    margin = pen / 2 + 1
+    width = int(np.ceil((high[0] - low[0]) * scale + 2 * margin))
+    fine = np.zeros((4 * (height + 2), 4 * width), np.float32)
+    points = np.round(((lines - low) * scale + margin) * 4).astype(np.int32)
+    cv2.polylines(fine, list(points), False, 1.0, max(1, round(4 * pen)), cv2.LINE_AA)
+    return cv2.resize(fine, (width, height + 2), interpolation=cv2.INTER_AREA)
+
+
 def make_close_up(seed: int, pool: tuple[np.ndarray, np.ndarray], turn: float | None = None) -> Scene:
     """A camera frame of one digit held close: 45-85 % of the frame's height, on a sheet that fills the
     frame, with the camera's tilt, light, blur, noise and JPEG (`photograph`); with `turn`, the sheet turned
