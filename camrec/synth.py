@@ -143,12 +143,29 @@ def place_digits(paper, ids, labels, rng, pool, condition, n_digits: int | None 
             h, w = alpha.shape
             if x + w > PAPER_W - 40 or y + h > PAPER_H - 30:
                 break
-            region = paper[y : y + h, x : x + w]
-            region[:] = region * (1 - alpha) + ink * alpha
-            labels.append(int(digit_labels[idx]))
-            ids[y : y + h, x : x + w][alpha > 0.35] = len(labels)
+            ink_onto(paper, ids, labels, alpha, (x, y), ink, int(digit_labels[idx]))
             x += w + int(gap_share * h) + int(rng.integers(0, 6))
         y += int(height * rng.uniform(1.5, 1.9))
+
+
+def ink_onto(
+    paper: np.ndarray,
+    ids: np.ndarray,
+    labels: list[int],
+    alpha: np.ndarray,
+    at: tuple[int, int],
+    ink: float,
+    label: int,
+    edge: float = 0.35,
+) -> None:
+    """A digit's ink (`alpha`) laid on the paper with its top-left corner `at` (x, y), its label added to
+    `labels`, and its pixels over `edge` alpha marked with its id (its number in `labels`) in `ids`."""
+    x, y = at
+    h, w = alpha.shape
+    region = paper[y : y + h, x : x + w]
+    region[:] = region * (1 - alpha) + ink * alpha
+    labels.append(label)
+    ids[y : y + h, x : x + w][alpha > edge] = len(labels)
 
 
 def place_distractors(paper, ids, first_id, rng, kinds, crowded: bool) -> list[int]:
@@ -586,10 +603,8 @@ def make_thin_pen_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], pencil: 
             h, w = alpha.shape
             if x + w > PAPER_W - 40 or y + h > PAPER_H - 30:
                 break
-            region = paper[y : y + h, x : x + w]
-            region[:] = region * (1 - alpha) + ink * alpha
-            labels.append(int(digit_labels[idx]))
-            ids[y : y + h, x : x + w][alpha > 0.2] = len(labels)  # a thin line's edge pixels are faint
+            # A thin line's edge pixels are faint: its truth box takes them in from a lower alpha.
+            ink_onto(paper, ids, labels, alpha, (x, y), ink, int(digit_labels[idx]), edge=0.2)
             x += w + int(rng.uniform(0.35, 0.9) * height)
         y += int(height * rng.uniform(1.5, 1.9))
     sheet = Sheet(paper, ids, np.array(labels, np.int64), [], ())
