@@ -381,11 +381,11 @@ class Gates:
         )
         filled = ink >= cfg.min_fill * w * h
         sparse = np.flatnonzero(fits & ~filled)
-        # A thin pen's digit is one stroke, with small pieces at most. A group that took another candidate
-        # as a part (a box of touching digits beside a long thin line, such as a sheet's drawn edge) is no
-        # thin digit: under the fill gate it falls apart, and its candidates stand alone again.
-        sparse = np.array([i for i in sparse.tolist() if not self.tall[groups[i][1:]].any()], np.int64)
         if len(sparse) and cfg.thin_pens:
+            # A thin pen's digit is one stroke, with small pieces at most. A group that took another
+            # candidate as a part (a box of touching digits beside a long thin line, such as a sheet's drawn
+            # edge) is no thin digit: under the fill gate it falls apart, and its candidates stand alone.
+            sparse = np.array([i for i in sparse.tolist() if not self.tall[groups[i][1:]].any()], np.int64)
             filled[sparse] = drawn_thin(
                 self.paper_beside.labels, boxes[sparse], [groups[i] for i in sparse], ink[sparse], cfg.min_fill
             )
