@@ -10,7 +10,8 @@ the digits (instructions, headings), and with text but no digits. Forms: digits 
 boxes, as a camera frame and as a phone photo. Marked worksheets (`--marks`), and sheets turned 12-35
 degrees either way (`--turned`), each as a camera frame and as a phone photo; numbers written fast on a
 sheet turned as much, and one digit held close, turned. Digits written with a ballpoint pen or a pencil,
-whose line is a pixel or two wide in a webcam's frame (`--thin-pens`), as camera frames.
+whose line is a pixel or two wide in a webcam's frame (`--thin-pens`), as camera frames, and one digit
+written with a ballpoint and held close to a webcam.
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
@@ -248,15 +249,21 @@ def score_turned(camera: Recognizer, still: Recognizer, pool, seed: int, sheets:
     return tallies
 
 
-def score_thin_pens(recognizer: Recognizer, pool, seed: int, sheets: int) -> dict[str, Tally]:
-    """Camera frames of digits written with a ballpoint pen and with a pencil (`make_thin_pen_scene`)."""
-    return {
+def score_thin_pens(camera: Recognizer, live: Recognizer, pool, seed: int, sheets: int) -> dict[str, Tally]:
+    """Camera frames of digits written with a ballpoint pen and with a pencil (`make_thin_pen_scene`), and of
+    one digit written with a ballpoint and held close, as `camrec webcam` reads it (`make_close_up` with a
+    line 1-3 px wide)."""
+    tallies = {
         name: tally_of(
-            recognizer,
-            (make_thin_pen_scene(seed * 1_000_000 + 960_000 + g * 10_000 + i, pool, pencil) for i in range(sheets)),
+            camera,
+            (make_thin_pen_scene(seed * 1_000_000 + 600_000 + g * 10_000 + i, pool, pencil) for i in range(sheets)),
         )
         for g, (name, pencil) in enumerate((("thin_pen:ballpoint", False), ("thin_pen:pencil", True)))
     }
+    seeds = [seed * 1_000_000 + 620_000 + i for i in range(sheets)]
+    pens = [float(np.random.default_rng(s).uniform(1.0, 3.0)) for s in seeds]
+    tallies["thin_pen:close_up"] = tally_of(live, (make_close_up(s, pool, pen=pen) for s, pen in zip(seeds, pens)))
+    return tallies
 
 
 def score_clips(recognizer: Recognizer, pool, seed: int, clips: int, frames: int) -> dict[str, float]:
@@ -319,9 +326,10 @@ def main(argv: list[str] | None = None) -> int:
     forms = score_forms(recognizer, still_recognizer, pool, args.seed, args.forms)
     marks = score_marks(recognizer, still_recognizer, pool, args.seed, args.marks)
     turned = score_turned(recognizer, still_recognizer, pool, args.seed, args.turned)
-    thin_pens = score_thin_pens(recognizer, pool, args.seed, args.thin_pens)
+    live_recognizer = load_recognizer(for_live(config), args.model)
+    thin_pens = score_thin_pens(recognizer, live_recognizer, pool, args.seed, args.thin_pens)
     close_ups = score_close_ups(
-        {"close_up:live": load_recognizer(for_live(config), args.model), "close_up:video": recognizer},
+        {"close_up:live": live_recognizer, "close_up:video": recognizer},
         pool,
         args.seed,
         args.close_ups,

@@ -625,24 +625,27 @@ def pen_alpha(digit: np.ndarray, height: int, pen: float) -> np.ndarray:
     return cv2.resize(fine, (width, height + 2), interpolation=cv2.INTER_AREA)
 
 
-def make_close_up(seed: int, pool: tuple[np.ndarray, np.ndarray], turn: float | None = None) -> Scene:
+def make_close_up(
+    seed: int, pool: tuple[np.ndarray, np.ndarray], turn: float | None = None, pen: float | None = None
+) -> Scene:
     """A camera frame of one digit held close: 45-85 % of the frame's height, on a sheet that fills the
     frame, with the camera's tilt, light, blur, noise and JPEG (`photograph`); with `turn`, the sheet turned
-    that many degrees (clockwise in the image)."""
+    that many degrees (clockwise in the image); with `pen`, written with a ballpoint pen whose line is that
+    many pixels wide in the frame (`pen_alpha`)."""
     rng = np.random.default_rng(seed)
     images, labels = pool
     paper = blank_paper(rng)
     zoom = rng.uniform(1.1, 1.4)  # the sheet overfills the frame: no desk in view
-    height = int(rng.uniform(0.45, 0.85) * FRAME_H / (zoom * FRAME_W / PAPER_W))
+    sheet_to_frame = zoom * FRAME_W / PAPER_W
+    height = int(rng.uniform(0.45, 0.85) * FRAME_H / sheet_to_frame)
     idx = int(rng.integers(len(images)))
-    alpha = ink_alpha(images[idx], height, rng)
+    alpha = ink_alpha(images[idx], height, rng) if pen is None else pen_alpha(images[idx], height, pen / sheet_to_frame)
     h, w = alpha.shape
-    y, x = (PAPER_H - h) // 2, (PAPER_W - w) // 2
-    region = paper[y : y + h, x : x + w]
-    region[:] = region * (1 - alpha) + rng.uniform(15, 70) * alpha
-    ids = np.zeros(paper.shape, np.int32)
-    ids[y : y + h, x : x + w][alpha > 0.35] = 1
-    sheet = Sheet(paper, ids, np.array([labels[idx]], np.int64), [], ())
+    ids, written = np.zeros(paper.shape, np.int32), []
+    centred = ((PAPER_W - w) // 2, (PAPER_H - h) // 2)
+    edge = 0.35 if pen is None else 0.2  # a thin line's edge pixels are faint
+    ink_onto(paper, ids, written, alpha, centred, rng.uniform(15, 70), int(labels[idx]), edge)
+    sheet = Sheet(paper, ids, np.array(written, np.int64), [], ())
     pose = random_pose(rng, zoom=zoom, turn=turn, shift=tuple(rng.uniform(-15, 15, 2)))
     return photograph(sheet, rng, pose, kind="close-up")
 
