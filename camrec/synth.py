@@ -411,11 +411,7 @@ def make_form_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], photo: bool 
                     dx, dy = int(rng.integers(0, room_x + 1)), int(rng.integers(0, room_y + 1))
                     if rng.random() < 0.2:  # against the box's left, right, top or bottom edge
                         dx, dy = [(0, dy), (room_x, dy), (dx, 0), (dx, room_y)][int(rng.integers(4))]
-                    top, left = y + line + dy, x + line + dx
-                    region = paper[top : top + h, left : left + w]
-                    region[:] = region * (1 - alpha) + ink * alpha
-                    labels.append(int(digit_labels[idx]))
-                    ids[top : top + h, left : left + w][alpha > 0.35] = len(labels)
+                    ink_onto(paper, ids, labels, alpha, (x + line + dx, y + line + dy), ink, int(digit_labels[idx]))
             x += side + gap
         y += side + int(side * rng.uniform(0.4, 0.9))
     scene = photograph(Sheet(paper, ids, np.array(labels, np.int64), [], ("boxes",)), rng)
@@ -459,10 +455,7 @@ def make_marked_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], photo: boo
             h, w = alpha.shape
             if x + w + height > PAPER_W - 50:
                 break
-            region = paper[y : y + h, x : x + w]
-            region[:] = region * (1 - alpha) + ink * alpha
-            labels.append(int(digit_labels[idx]))
-            ids[y : y + h, x : x + w][alpha > 0.35] = len(labels)
+            ink_onto(paper, ids, labels, alpha, (x, y), ink, int(digit_labels[idx]))
             draw_mark(paper, str(rng.choice(MARKS)), (x, y, w, h), rng)
             x += w + int(height * rng.uniform(1.5, 2.0))
         y += int(height * rng.uniform(1.8, 2.2))
