@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import camrec
+from benchmarks.accuracy import tally_of
 from benchmarks.scoring import Tally, iou_matrix, score_frame
 from camrec.config import load_config
 from camrec.detect import Found, find_digit_boxes, label_components, reading_order
@@ -98,10 +99,7 @@ def test_digits_written_with_a_ballpoint_or_a_pencil_are_read_in_a_webcam_frame(
     for first, pencil, floor, ceiling_off in ((730, False, 106, 102), (760, True, 45, 44)):
         scenes = [make_thin_pen_scene(first + i, pool, pencil=pencil) for i in range(16 if not pencil else 10)]
         for read, least, most in ((recognizer, floor, None), (off, 0, ceiling_off)):
-            tally = Tally()
-            for scene in scenes:
-                found = read(scene.image).detections
-                tally.add(score_frame(found.boxes, found.digits, scene.boxes, scene.digits))
+            tally = tally_of(read, scenes)
             assert tally.hits >= least and tally.false <= 3, (pencil, tally)
             assert most is None or tally.hits <= most, (pencil, tally)
 
