@@ -11,7 +11,8 @@ boxes, as a camera frame and as a phone photo. Marked worksheets (`--marks`), an
 degrees either way (`--turned`), each as a camera frame and as a phone photo; numbers written fast on a
 sheet turned as much, and one digit held close, turned. Digits written with a ballpoint pen or a pencil,
 whose line is a pixel or two wide in a webcam's frame (`--thin-pens`), as camera frames, and one digit
-written with a ballpoint and held close to a webcam.
+written with a ballpoint and held close to a webcam. Digits written in the cells of a printed grid, a sudoku
+or a table (`--grids`), as a camera frame and as a phone photo.
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
@@ -52,6 +53,7 @@ from camrec.synth import (
     make_close_up,
     make_digit_image,
     make_form_scene,
+    make_grid_scene,
     make_marked_scene,
     make_numbers,
     make_scene,
@@ -266,6 +268,20 @@ def score_thin_pens(camera: Recognizer, live: Recognizer, pool, seed: int, sheet
     return tallies
 
 
+def score_grids(camera: Recognizer, still: Recognizer, pool, seed: int, grids: int) -> dict[str, Tally]:
+    """Digits written in the cells of a printed grid, a sudoku or a table (`make_grid_scene`), as a camera
+    frame and as a phone photo: the grid's lines must not read as digits, nor hide the digits written
+    against them."""
+    kinds = {"grid:camera": (camera, False), "grid:photo": (still, True)}
+    return {
+        name: tally_of(
+            recognizer,
+            (make_grid_scene(seed * 1_000_000 + 630_000 + g * 10_000 + i, pool, photo=photo) for i in range(grids)),
+        )
+        for g, (name, (recognizer, photo)) in enumerate(kinds.items())
+    }
+
+
 def score_clips(recognizer: Recognizer, pool, seed: int, clips: int, frames: int) -> dict[str, float]:
     """Per-frame F1 (mean over frames) on clips written as H.264 .mp4 and MJPEG .avi, then decoded."""
     results = {}
@@ -301,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--marks", type=int, default=40, help="marked worksheets (ticks, rings, underlines), per kind")
     parser.add_argument("--turned", type=int, default=40, help="sheets turned 12-35 degrees, per kind")
     parser.add_argument("--thin-pens", type=int, default=40, help="frames of ballpoint and of pencil digits, each")
+    parser.add_argument("--grids", type=int, default=40, help="sudokus and tables with digits in their cells, per kind")
     parser.add_argument("--pool", choices=("test", "train"), default="test")
     parser.add_argument("--model")
     parser.add_argument("--set", action="append", default=[], dest="overrides")
@@ -328,13 +345,15 @@ def main(argv: list[str] | None = None) -> int:
     turned = score_turned(recognizer, still_recognizer, pool, args.seed, args.turned)
     live_recognizer = load_recognizer(for_live(config), args.model)
     thin_pens = score_thin_pens(recognizer, live_recognizer, pool, args.seed, args.thin_pens)
+    grids = score_grids(recognizer, still_recognizer, pool, args.seed, args.grids)
     close_ups = score_close_ups(
         {"close_up:live": live_recognizer, "close_up:video": recognizer},
         pool,
         args.seed,
         args.close_ups,
     )
-    groups = {**tallies, **portrait, **text, **stills, **close_ups, **numbers, **forms, **marks, **turned, **thin_pens}
+    groups = {**tallies, **portrait, **text, **stills, **close_ups, **numbers, **forms, **marks, **turned}
+    groups |= {**thin_pens, **grids}
     report = {
         "seed": args.seed,
         "pool": args.pool,
@@ -359,6 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         "marks_f1": {name: round(t.f1, 4) for name, t in marks.items()},
         "turned_f1": {name: round(t.f1, 4) for name, t in turned.items()},
         "thin_pen_f1": {name: round(t.f1, 4) for name, t in thin_pens.items()},
+        "grid_f1": {name: round(t.f1, 4) for name, t in grids.items()},
         "counts": {
             name: {"hits": t.hits, "false": t.false, "missed": t.missed, "frames": t.frames}
             for name, t in groups.items()

@@ -418,6 +418,50 @@ def make_form_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], photo: bool 
     return as_photo(scene, seed) if photo else scene
 
 
+def make_grid_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], photo: bool = False) -> Scene:
+    """A printed grid with digits written in its cells, as the camera sees it (`photograph`): half the time
+    a sudoku (9x9 cells, every third line bold), else a table of 2-6 rows and 3-8 columns (a times table, a
+    tally chart, a bingo card); 1-3 px lines, a digit in about half the cells, 50-85 % of the cell tall,
+    a fifth of them against a line of their cell. With `photo`, as a phone photo (`as_photo`)."""
+    rng = np.random.default_rng(seed)
+    images, digit_labels = pool
+    paper = blank_paper(rng)
+    ids = np.zeros(paper.shape, np.int32)
+    labels: list[int] = []
+    sudoku = rng.random() < 0.5
+    rows, cols = (9, 9) if sudoku else (int(rng.integers(2, 7)), int(rng.integers(3, 9)))
+    aspect = 1.0 if sudoku else float(rng.uniform(1.0, 1.5))  # a cell's width / height
+    cell_h = int(min(rng.uniform(0.65, 0.92) * PAPER_H / rows, 0.9 * PAPER_W / (cols * aspect), 90 / PAPER_TO_FRAME))
+    cell_w = int(cell_h * aspect)
+    left, top = (PAPER_W - cols * cell_w) // 2, (PAPER_H - rows * cell_h) // 2
+    line, shade, ink = int(rng.integers(1, 3)), float(rng.uniform(20, 110)), float(rng.uniform(15, 70))
+    bold = line + int(rng.integers(1, 3)) if sudoku else line
+    for k in range(cols + 1):
+        width = bold if k % 3 == 0 or k == cols else line
+        cv2.line(paper, (left + k * cell_w, top), (left + k * cell_w, top + rows * cell_h), shade, width, cv2.LINE_AA)
+    for k in range(rows + 1):
+        width = bold if k % 3 == 0 or k == rows else line
+        cv2.line(paper, (left, top + k * cell_h), (left + cols * cell_w, top + k * cell_h), shade, width, cv2.LINE_AA)
+    for row in range(rows):
+        for col in range(cols):
+            if rng.random() >= 0.5:
+                continue
+            idx = int(rng.integers(len(images)))
+            alpha = ink_alpha(images[idx], int(cell_h * rng.uniform(0.5, 0.85)), rng)
+            h, w = alpha.shape
+            room_x, room_y = cell_w - w - 2 * bold, cell_h - h - 2 * bold
+            if room_x <= 0 or room_y <= 0:
+                continue
+            dx, dy = int(rng.integers(0, room_x + 1)), int(rng.integers(0, room_y + 1))
+            if rng.random() < 0.2:  # against its cell's left, right, top or bottom line
+                dx, dy = [(0, dy), (room_x, dy), (dx, 0), (dx, room_y)][int(rng.integers(4))]
+            at = (left + col * cell_w + bold + dx, top + row * cell_h + bold + dy)
+            ink_onto(paper, ids, labels, alpha, at, ink, int(digit_labels[idx]))
+    sheet = Sheet(paper, ids, np.array(labels, np.int64), [], ("grid",))
+    scene = photograph(sheet, rng, random_pose(rng, zoom=rng.uniform(0.8, 0.95)))
+    return as_photo(scene, seed) if photo else scene
+
+
 TURNS = (12.0, 35.0)  # degrees either way: a sheet held up to a webcam or shot from the side of a desk
 
 
