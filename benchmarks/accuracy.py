@@ -219,17 +219,20 @@ def score_forms(camera: Recognizer, still: Recognizer, pool, seed: int, forms: i
     }
 
 
+def camera_and_photo(make, kinds: dict[str, tuple[Recognizer, bool]], pool, first: int, count: int) -> dict[str, Tally]:
+    """Per kind name -> (recognizer, photo): `count` scenes `make(seed, pool, photo=photo)`, the g-th kind's
+    seeds from `first + g * 10_000`."""
+    return {
+        name: tally_of(recognizer, (make(first + g * 10_000 + i, pool, photo=photo) for i in range(count)))
+        for g, (name, (recognizer, photo)) in enumerate(kinds.items())
+    }
+
+
 def score_marks(camera: Recognizer, still: Recognizer, pool, seed: int, sheets: int) -> dict[str, Tally]:
     """Marked worksheets (`make_marked_scene`: lines under digits, rings around them, ticks after them), as
     a camera frame and as a phone photo: no mark reads as a digit, nor hides the digit it marks."""
     kinds = {"marks:camera": (camera, False), "marks:photo": (still, True)}
-    return {
-        name: tally_of(
-            recognizer,
-            (make_marked_scene(seed * 1_000_000 + 950_000 + g * 10_000 + i, pool, photo=photo) for i in range(sheets)),
-        )
-        for g, (name, (recognizer, photo)) in enumerate(kinds.items())
-    }
+    return camera_and_photo(make_marked_scene, kinds, pool, seed * 1_000_000 + 950_000, sheets)
 
 
 def score_turned(camera: Recognizer, still: Recognizer, pool, seed: int, sheets: int) -> dict[str, Tally]:
@@ -237,13 +240,7 @@ def score_turned(camera: Recognizer, still: Recognizer, pool, seed: int, sheets:
     as camera frames, numbers written fast (`make_numbers`) on a sheet turned as much, and one digit held
     close (`make_close_up`) turned as much."""
     kinds = {"turned:camera": (camera, False), "turned:photo": (still, True)}
-    tallies = {
-        name: tally_of(
-            recognizer,
-            (make_turned_scene(seed * 1_000_000 + 970_000 + g * 10_000 + i, pool, photo=photo) for i in range(sheets)),
-        )
-        for g, (name, (recognizer, photo)) in enumerate(kinds.items())
-    }
+    tallies = camera_and_photo(make_turned_scene, kinds, pool, seed * 1_000_000 + 970_000, sheets)
     for name, make, first in (("turned:numbers", make_numbers, 990_000), ("turned:close_up", make_close_up, 995_000)):
         seeds = [seed * 1_000_000 + first + i for i in range(sheets)]
         turns = [float(np.random.default_rng(s).uniform(*TURNS) * (1 if s % 2 else -1)) for s in seeds]
@@ -273,13 +270,7 @@ def score_grids(camera: Recognizer, still: Recognizer, pool, seed: int, grids: i
     frame and as a phone photo: the grid's lines must not read as digits, nor hide the digits written
     against them."""
     kinds = {"grid:camera": (camera, False), "grid:photo": (still, True)}
-    return {
-        name: tally_of(
-            recognizer,
-            (make_grid_scene(seed * 1_000_000 + 630_000 + g * 10_000 + i, pool, photo=photo) for i in range(grids)),
-        )
-        for g, (name, (recognizer, photo)) in enumerate(kinds.items())
-    }
+    return camera_and_photo(make_grid_scene, kinds, pool, seed * 1_000_000 + 630_000, grids)
 
 
 def score_clips(recognizer: Recognizer, pool, seed: int, clips: int, frames: int) -> dict[str, float]:
