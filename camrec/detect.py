@@ -76,9 +76,15 @@ BOX_INK = 0.5
 BOX_ASPECT = 0.1
 BOX_BAND = 0.08
 SIDE_DEPTH = 0.12  # `sides_inked`
-GRID_CELLS = 3  # a printed box with this many cells is a grid (`grid_lines`); a box split by a 1 has two
-GRID_RUN, GRID_SPAN = 1.5, 0.9
+# A grid (`grid_lines`: a sudoku, a table) is a printed box with at least GRID_CELLS cells, holes at least
+# GRID_SQUARE of their box (an empty cell is a rectangle; a box that a 1 split has two pieces, a 3 makes
+# ragged ones); its lines run on for GRID_RUN of a cell's median size (a digit's stroke is shorter than a
+# cell), or GRID_SPAN of the grid in a grid one cell tall or wide. At GRID_RUN 0.8 a tall 1's or 6's stem
+# was a line: 40 tuning grids of train digits as camera frames read 0.784, 0.848 at 1.5 (with the rows
+# thickened 5 px rather than 3, and the lines cut back to their own ink).
+GRID_CELLS = 3
 GRID_SQUARE = 0.75
+GRID_RUN, GRID_SPAN = 1.5, 0.9
 # An outline BOX_ROW times as wide as tall is a row of boxes; inside it, a piece at least DIVIDER_HEIGHT as
 # tall as the inside and at most DIVIDER_WIDTH as wide as tall is a line between two boxes (`dividers`).
 BOX_ROW = 1.6
@@ -510,9 +516,9 @@ def box_candidates(
 ) -> np.ndarray:
     """The labels that `find_printed_boxes` looks at: the digit candidates (`tall`), and at the first level
     components too tall for a digit that keep off the frame's edges, as a sudoku or a table photographed
-    close does (the desk around a sheet reaches the edges). A finer level reads only digits too small for
-    the first, and the close-up only digits bigger than a sheet's: to them a grid's cells are no digits'
-    places. None without `printed_boxes`."""
+    close does (the desk around a sheet reaches the edges). At a finer level such grids are left in: there
+    their lines' remains read as 1s (train seed 1, grids as phone photos: 42 false digits -> 71). None
+    without `printed_boxes`."""
     if not cfg.printed_boxes:
         return np.zeros(0, np.int64)
     if level != 0:
@@ -650,10 +656,11 @@ def grid_lines(mask: np.ndarray, hull: np.ndarray, min_h: float) -> np.ndarray |
     """(h, w) bool: the lines of a grid (a sudoku, a table), for a printed box's mask (h, w uint8 0/1) and
     convex hull (`hull_of`) that has at least GRID_CELLS cells; else None.
 
-    A cell is a hole in the grid's ink that could hold a digit (at least half of `min_h` squared). In the
-    grid turned square, a line is where ink runs on for GRID_RUN of a cell's median width (or height)
-    along a row (or column): a digit in its cell is narrower than that, so one written against a line
-    loses no more than the line's pixels."""
+    A cell is a hole in the grid's ink that could hold a digit (at least half of `min_h` squared) and is
+    about a rectangle (GRID_SQUARE). In the grid turned square, a line is where ink runs on for GRID_RUN of
+    a cell's median width (or height) along a row (or column): a digit in its cell is narrower than that,
+    so one written against a line loses no more than the pixels beside the line. A grid has at least two
+    such lines each way; answer boxes that merely touch have none, each box's line ending with it."""
     angle = grid_angle(hull)
     height, width = mask.shape
     if abs(angle) >= 1.0:

@@ -421,8 +421,9 @@ def make_form_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], photo: bool 
 def make_grid_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], photo: bool = False) -> Scene:
     """A printed grid with digits written in its cells, as the camera sees it (`photograph`): half the time
     a sudoku (9x9 cells, every third line bold), else a table of 2-6 rows and 3-8 columns (a times table, a
-    tally chart, a bingo card); 1-3 px lines, a digit in about half the cells, 50-85 % of the cell tall,
-    a fifth of them against a line of their cell. With `photo`, as a phone photo (`as_photo`)."""
+    tally chart, a bingo card); lines 1-2 px (a sudoku's bold ones up to 4), a digit in about half the
+    cells, 50-85 % of the cell tall, a fifth of them against a line of their cell. With `photo`, as a phone
+    photo (`as_photo`)."""
     rng = np.random.default_rng(seed)
     images, digit_labels = pool
     paper = blank_paper(rng)

@@ -18,7 +18,7 @@ import camrec
 from benchmarks.accuracy import tally_of
 from benchmarks.scoring import Tally, iou_matrix, score_frame
 from camrec.config import load_config
-from camrec.detect import Found, find_digit_boxes, label_components, reading_order
+from camrec.detect import Found, find_digit_boxes, grid_lines, hull_of, label_components, reading_order
 from camrec.marks import without_ring, without_underline
 from camrec.normalize import cut_inks, fit_mnist, normalize_crops
 from camrec.pipeline import load_recognizer, process_frame, to_gray
@@ -233,8 +233,6 @@ def test_a_grids_lines_are_taken_out_and_a_digit_written_against_one_is_kept(poo
     """A 4x4 grid of 60-px cells, square or turned, with a 7 written against a cell's left line: the grid's
     lines go (`detect.grid_lines`), the 7 stays but for the pixels beside the line (92-96 % of it stays, no
     line pixel is left). No grid: one box, and one box split in two by a 1 written from line to line."""
-    from camrec.detect import grid_lines, hull_of, label_components
-
     page = np.zeros((400, 400), np.uint8)
     for k in range(5):
         cv2.line(page, (80 + 60 * k, 80), (80 + 60 * k, 320), 1, line)
