@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -127,4 +127,4 @@ def mirror(detections: Detections, width: int) -> Detections:
     """Detections as seen in a horizontally flipped preview (the recognised frame stays unflipped)."""
     boxes = detections.boxes.copy()
     boxes[:, 0] = width - boxes[:, 0] - boxes[:, 2]
-    return Detections(boxes, detections.digits, detections.confidences, detections.probabilities, detections.track_ids)
+    return replace(detections, boxes=boxes)

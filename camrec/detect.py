@@ -76,7 +76,7 @@ BOX_INK = 0.5
 BOX_ASPECT = 0.1
 BOX_BAND = 0.08
 SIDE_DEPTH = 0.12  # `sides_inked`
-# A grid (`grid_lines`: a sudoku, a table) is a printed box with at least GRID_CELLS cells, holes at least
+# A grid (`read_grid`: a sudoku, a table) is a printed box with at least GRID_CELLS cells, holes at least
 # GRID_SQUARE of their box (an empty cell is a rectangle; a box that a 1 split has two pieces, a 3 makes
 # ragged ones); its lines run on for GRID_RUN of a cell's median size (a digit's stroke is shorter than a
 # cell), or GRID_SPAN of the grid in a grid one cell tall or wide. At GRID_RUN 0.8 a tall 1's or 6's stem
@@ -113,7 +113,8 @@ class Found:
     was light on dark; level: 0 at the work width, k at 2**k times it, -1 for the close-up (`ink_readings`);
     offset: where the frame's top-left corner lies in the working image (x, y), (0, 0) but in a close-up;
     runs, run_members: boxes too wide for one digit (up to MAX_RUN_ASPECT) and their components, which
-    may hold several digits whose ink joined (`segment`).
+    may hold several digits whose ink joined (`segment`); cells: (h, w) int32 at working scale, which
+    grid cell each pixel lies in (1, 2, ...; 0 in none), or None in a frame without a grid (`grid_cells`).
     """
 
     boxes: np.ndarray
@@ -126,6 +127,7 @@ class Found:
     offset: tuple[int, int] = (0, 0)
     runs: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.int32))
     run_members: list[np.ndarray] = field(default_factory=list)
+    cells: np.ndarray | None = None
 
 
 def find_digit_boxes(gray: np.ndarray, cfg: DetectConfig) -> Found:
@@ -299,11 +301,13 @@ def find_in(
     boxes_printed = find_printed_boxes(
         labels, stats, box_candidates(stats, tall, contrast, small.shape, level, cfg), min_h, lines
     )
+    cells = None
     if boxes_printed:  # a form's answer boxes: out of the ink, and the digits inside them labelled anew
         binary = without_printed_boxes(binary, stats, boxes_printed)
         if any(box.grid is not None for box in boxes_printed):
             source = with_grids_as_paper(source, darkness, stats, boxes_printed)
             integral = beside(cv2.integral, source)
+            cells = grid_cells(small.shape, stats, boxes_printed)
         picked = beside(ink_pixels, binary, darkness, source)
         labels, stats, centroids, tall, contrast, ink_levels = components(binary, picked, min_h, max_h, cfg)
     heights = stats[:, cv2.CC_STAT_HEIGHT]
@@ -364,6 +368,7 @@ def find_in(
         offset,
         to_frame_pixels(boxes[runs].astype(np.float64).reshape(-1, 4) - to_frame, scale, shape),
         [groups[i] for i in runs],
+        cells,
     )
 
 
@@ -532,12 +537,12 @@ def box_candidates(
 
 class PrintedBox(NamedTuple):
     """A printed box's component (`find_printed_boxes`): its label, mask and convex hull (`hull_of`), and
-    for a grid its lines (`grid_lines`), else None."""
+    for a grid its lines and cells (`read_grid`), else None."""
 
     label: int
     mask: np.ndarray
     hull: np.ndarray
-    grid: np.ndarray | None = None
+    grid: Grid | None = None
 
 
 def find_printed_boxes(
@@ -548,7 +553,7 @@ def find_printed_boxes(
     lines: np.ndarray | None = None,
 ) -> list[PrintedBox]:
     """The candidates that are printed boxes (`PrintedBox`), for `without_printed_boxes` to erase without
-    working them out again; `min_h`, a digit's least height, sizes a grid's cells (`grid_lines`), and a
+    working them out again; `min_h`, a digit's least height, sizes a grid's cells (`read_grid`), and a
     side may be a line taken out as ruling (`lines`, `sides_inked`) when the box is a grid. A printed box
     (a form's answer box, a grid) is a component whose convex hull is a rectangle (at least BOX_SQUARENESS of the
     smallest rectangle around it, tilted as need be) and whose ink is a band along the hull's edge (at most
@@ -567,7 +572,7 @@ def find_printed_boxes(
         inside = cv2.contourArea(hull)
         _, (side_a, side_b), _ = cv2.minAreaRect(hull)
         if inside >= BOX_SQUARENESS * side_a * side_b and stats[label, cv2.CC_STAT_AREA] <= BOX_INK * inside:
-            grid = grid_lines(mask, hull, min_h)
+            grid = read_grid(mask, hull, min_h)
             if grid is not None or not grid_only:
                 found.append(PrintedBox(label, mask, hull, grid))
     return found
@@ -614,7 +619,7 @@ def hull_of(labels: np.ndarray, stats: np.ndarray, label: int) -> tuple[np.ndarr
 
 
 def without_printed_boxes(binary: np.ndarray, stats: np.ndarray, boxes: list[PrintedBox]) -> np.ndarray:
-    """The binary ink without these printed boxes' lines. A grid (`grid_lines`: a sudoku, a table) keeps
+    """The binary ink without these printed boxes' lines. A grid (`read_grid`: a sudoku, a table) keeps
     all but its lines; another box loses its band along the edge of its convex hull: a digit written
     against its box's edge keeps its ink inside, a band's width (BOX_BAND of the box's shorter side) from
     the edge."""
@@ -623,7 +628,7 @@ def without_printed_boxes(binary: np.ndarray, stats: np.ndarray, boxes: list[Pri
         left, top, width, height = (int(v) for v in stats[label, :4])
         region = binary[top : top + height, left : left + width]
         if grid is not None:
-            region[grid] = 0
+            region[grid.lines] = 0
             continue
         filled = cv2.drawContours(np.zeros_like(mask), [hull], -1, 1, cv2.FILLED)
         band = max(3, round(BOX_BAND * min(width, height)))
@@ -648,12 +653,35 @@ def with_grids_as_paper(
         if grid is not None:
             left, top, width, height = (int(v) for v in stats[label, :4])
             around = (slice(top, top + height), slice(left, left + width))
-            source[around][grid] = cv2.add(source[around], darkness[around])[grid]
+            source[around][grid.lines] = cv2.add(source[around], darkness[around])[grid.lines]
     return source
 
 
-def grid_lines(mask: np.ndarray, hull: np.ndarray, min_h: float) -> np.ndarray | None:
-    """(h, w) bool: the lines of a grid (a sudoku, a table), for a printed box's mask (h, w uint8 0/1) and
+def grid_cells(working: tuple[int, ...], stats: np.ndarray, boxes: list[PrintedBox]) -> np.ndarray:
+    """(h, w) int32 at working scale: which grid cell each pixel lies in (`Grid.cells`), numbered 1, 2, ...
+    over all the grids among `boxes`; 0 outside every grid. Two digits in two cells are two numbers
+    (`camrec.numbers`), however close."""
+    cells, numbered = np.zeros(working[:2], np.int32), 0
+    for label, _, _, grid in boxes:
+        if grid is None:
+            continue
+        left, top, width, height = (int(v) for v in stats[label, :4])
+        region = cells[top : top + height, left : left + width]
+        region[grid.cells > 0] = grid.cells[grid.cells > 0] + numbered
+        numbered += int(grid.cells.max())
+    return cells
+
+
+class Grid(NamedTuple):
+    """A printed grid (`read_grid`), in its box: lines, (h, w) bool, its ink that is its lines; cells, (h, w)
+    int32, which cell each pixel lies in (1, 2, ... row by row; 0 outside the grid)."""
+
+    lines: np.ndarray
+    cells: np.ndarray
+
+
+def read_grid(mask: np.ndarray, hull: np.ndarray, min_h: float) -> Grid | None:
+    """The lines and cells of a grid (a sudoku, a table), for a printed box's mask (h, w uint8 0/1) and
     convex hull (`hull_of`) that has at least GRID_CELLS cells; else None.
 
     A cell is a hole in the grid's ink that could hold a digit (at least half of `min_h` squared) and is
@@ -690,17 +718,25 @@ def grid_lines(mask: np.ndarray, hull: np.ndarray, min_h: float) -> np.ndarray |
     rows = cv2.morphologyEx(rows, cv2.MORPH_OPEN, np.ones((1, max(3, run_x)), np.uint8))
     cols = cv2.dilate(square, np.ones((1, 5), np.uint8))
     cols = cv2.morphologyEx(cols, cv2.MORPH_OPEN, np.ones((max(3, run_y), 1), np.uint8))
-    if min(line_count(rows.any(axis=1)), line_count(cols.any(axis=0))) < 2:
+    across, down = line_centres(rows.any(axis=1)), line_centres(cols.any(axis=0))
+    if min(len(across), len(down)) < 2:
         return None  # answer boxes that touch, not one grid: each box's line ends with it
     lines = cv2.bitwise_and(cv2.bitwise_or(rows, cols), square)
+    # Each cell numbered by the lines above and left of it: a line that thresholding broke still parts cells.
+    row, column = np.searchsorted(across, np.arange(square.shape[0])), np.searchsorted(down, np.arange(square.shape[1]))
+    inside = ((row > 0) & (row < len(across)))[:, None] & ((column > 0) & (column < len(down)))[None, :]
+    cells = np.where(inside, (row[:, None] - 1) * (len(down) - 1) + column[None, :], 0).astype(np.float32)
     if square is not mask:
-        lines = cv2.warpAffine(lines, turn, (width, height), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP)
-    return (cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0) & (mask > 0)  # with the line's soft rim
+        back = (width, height), cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP
+        lines, cells = (cv2.warpAffine(image, turn, back[0], flags=back[1]) for image in (lines, cells))
+    lines = (cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0) & (mask > 0)  # with the line's soft rim
+    return Grid(lines, cells.astype(np.int32))
 
 
-def line_count(inked: np.ndarray) -> int:
-    """How many runs of True (lines, in a squared grid's rows or columns) a (n,) bool array holds."""
-    return int(np.count_nonzero(np.diff(inked.view(np.int8), prepend=0) == 1))
+def line_centres(inked: np.ndarray) -> np.ndarray:
+    """The middles of the runs of True (lines, in a squared grid's rows or columns) in a (n,) bool array."""
+    steps = np.diff(inked.view(np.int8), prepend=0, append=0)
+    return (np.flatnonzero(steps == 1) + np.flatnonzero(steps == -1) - 1) / 2
 
 
 def grid_angle(hull: np.ndarray) -> float:

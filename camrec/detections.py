@@ -12,7 +12,9 @@ class Detections:
     """The digits found in one frame, in reading order.
 
     boxes: (N, 4) int32, x, y, w, h in frame pixels; digits: (N,) int64, 0-9; confidences: (N,) float32,
-    probability of the chosen digit; probabilities: (N, 10) float32 or None; track_ids: (N,) int64 or None.
+    probability of the chosen digit; probabilities: (N, 10) float32 or None; track_ids: (N,) int64 or None;
+    cells: (N,) int64 or None, which cell of a printed grid each digit was written in (-1: none), so that
+    digits in two cells never read as one number (`camrec.numbers`).
     """
 
     boxes: np.ndarray
@@ -20,6 +22,7 @@ class Detections:
     confidences: np.ndarray
     probabilities: np.ndarray | None = None
     track_ids: np.ndarray | None = None
+    cells: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.boxes)
@@ -30,6 +33,8 @@ class Detections:
             _check("probabilities", self.probabilities, (n, 10), np.float32)
         if self.track_ids is not None:
             _check("track_ids", self.track_ids, (n,), np.int64)
+        if self.cells is not None:
+            _check("cells", self.cells, (n,), np.int64)
 
     @classmethod
     def empty(cls) -> Detections:

@@ -22,9 +22,11 @@ SAME_LINE = 0.5  # two digits share at least this much of the shorter one's heig
 SIMILAR_HEIGHT = 1.6  # the taller digit is at most this many times as tall as the shorter one
 
 
-def group_numbers(boxes: list[list[int]]) -> list[list[int]]:
+def group_numbers(boxes: list[list[int]], cells: list[int] | None = None) -> list[list[int]]:
     """Which boxes (x, y, w, h, in reading order) make up each number: their indices, left to right, one
     list per number, in the reading order of their first digits (a lone digit is a number of one digit).
+    With `cells` (per box, the printed grid's cell it was written in, `Detections.cells`), the digits of
+    one number share a cell: a sudoku's neighbours written against the line between them are two numbers.
 
     Each digit is followed by the nearest digit that `follows` it, so that a number stays whole even where
     a tilted line's reading order takes one of its digits for a line of its own.
@@ -40,7 +42,7 @@ def group_numbers(boxes: list[list[int]]) -> list[list[int]]:
         (boxes[j][0] - (left[0] + left[2]), i, j)
         for i, left in enumerate(boxes)
         for j in by_left[bisect_right(lefts, left[0]) : bisect_right(lefts, left[0] + left[2] + reach)]
-        if follows(left, boxes[j])
+        if follows(left, boxes[j]) and (cells is None or cells[i] == cells[j])
     ]
     following, preceded = [-1] * len(boxes), [False] * len(boxes)
     for left, right in closest_first(links):  # a digit that two could follow goes to the nearer
@@ -75,8 +77,9 @@ def number_records(detections: Detections) -> list[dict]:
     digits in the frame's `detections`, and its confidence (its least sure digit's)."""
     boxes, digits = detections.boxes.tolist(), detections.digits.tolist()
     confidences = detections.confidences.tolist()
+    cells = None if detections.cells is None else detections.cells.tolist()
     records = []
-    for members in group_numbers(boxes):
+    for members in group_numbers(boxes, cells):
         x0 = min(boxes[i][0] for i in members)
         y0 = min(boxes[i][1] for i in members)
         x1 = max(boxes[i][0] + boxes[i][2] for i in members)

@@ -140,7 +140,7 @@ def read_gray(gray: np.ndarray, config: Config, classifier: Classifier) -> Frame
     per_ink = [result for result in per_ink if result is not None]
     # More digits win. On a tie, the ink the frame looks like: read for dark ink, the black inside a white 0
     # or 6 is a dark blob on light, and reads as a 1 or a 7 as surely as the 0 itself.
-    return max(
+    best = max(
         per_ink,
         key=lambda result: (
             len(result.detections),
@@ -148,6 +148,17 @@ def read_gray(gray: np.ndarray, config: Config, classifier: Classifier) -> Frame
             float(result.detections.confidences.sum()),
         ),
     )
+    return replace(best, detections=replace(best.detections, cells=cells_of(best.detections.boxes, best.found)))
+
+
+def cells_of(boxes: np.ndarray, found: Found) -> np.ndarray:
+    """(N,) int64: which printed grid's cell (`Found.cells`) each box's centre lies in; -1 for none."""
+    if found.cells is None or not len(boxes):
+        return np.full(len(boxes), -1, np.int64)
+    centres = (boxes[:, :2] + boxes[:, 2:] / 2) * found.scale + np.array(found.offset)
+    x = np.clip(centres[:, 0].astype(np.int64), 0, found.cells.shape[1] - 1)
+    y = np.clip(centres[:, 1].astype(np.int64), 0, found.cells.shape[0] - 1)
+    return found.cells[y, x].astype(np.int64) - 1
 
 
 def upright_if_better(

@@ -18,7 +18,7 @@ import camrec
 from benchmarks.accuracy import tally_of
 from benchmarks.scoring import Tally, iou_matrix, score_frame
 from camrec.config import load_config
-from camrec.detect import Found, find_digit_boxes, grid_lines, hull_of, label_components, reading_order
+from camrec.detect import Found, find_digit_boxes, hull_of, label_components, read_grid, reading_order
 from camrec.marks import without_ring, without_underline
 from camrec.normalize import cut_inks, fit_mnist, normalize_crops
 from camrec.pipeline import load_recognizer, process_frame, to_gray
@@ -231,7 +231,7 @@ def test_a_comb_wider_than_a_third_of_the_frame_reads_its_digits_and_not_its_lin
 @pytest.mark.parametrize(("line", "angle"), [(1, 0.0), (3, 0.0), (2, 8.0), (2, -25.0)])
 def test_a_grids_lines_are_taken_out_and_a_digit_written_against_one_is_kept(pool, line, angle):
     """A 4x4 grid of 60-px cells, square or turned, with a 7 written against a cell's left line: the grid's
-    lines go (`detect.grid_lines`), the 7 stays but for the pixels beside the line (92-96 % of it stays, no
+    lines go (`detect.read_grid`), the 7 stays but for the pixels beside the line (92-96 % of it stays, no
     line pixel is left), and so does a 1 written from its cell's top line to its bottom one. No grid: one
     box, and one box split in two by such a 1."""
     page = np.zeros((400, 400), np.uint8)
@@ -249,7 +249,7 @@ def test_a_grids_lines_are_taken_out_and_a_digit_written_against_one_is_kept(poo
     labels, stats, _ = label_components(page)
     grid = int(np.argmax(stats[1:, cv2.CC_STAT_AREA])) + 1
     mask, hull = hull_of(labels, stats, grid)
-    lines = grid_lines(mask, hull, min_h=14.4)
+    lines = read_grid(mask, hull, min_h=14.4).lines
     x, y, w, h = stats[grid, :4]
     left = np.zeros_like(page, bool)
     left[y : y + h, x : x + w] = mask.astype(bool) & ~lines
@@ -264,22 +264,22 @@ def test_a_grids_lines_are_taken_out_and_a_digit_written_against_one_is_kept(poo
     mask, hull = hull_of(labels, stats, grid)
     x, y, w, h = stats[grid, :4]
     left[:] = False
-    left[y : y + h, x : x + w] = mask.astype(bool) & ~grid_lines(mask, hull, min_h=14.4)
+    left[y : y + h, x : x + w] = mask.astype(bool) & ~read_grid(mask, hull, min_h=14.4).lines
     assert left[one > 0].mean() >= 0.7, left[one > 0].mean()
     box = np.zeros((200, 200), np.uint8)
     cv2.rectangle(box, (40, 40), (160, 160), 1, line)
     labels, stats, _ = label_components(box)
-    assert grid_lines(*hull_of(labels, stats, 1), min_h=14.4) is None
+    assert read_grid(*hull_of(labels, stats, 1), min_h=14.4) is None
     cv2.line(box, (100, 40), (96, 160), 1, 4)  # a 1 from the box's top line to its bottom one
     labels, stats, _ = label_components(box)
-    assert grid_lines(*hull_of(labels, stats, 1), min_h=14.4) is None
+    assert read_grid(*hull_of(labels, stats, 1), min_h=14.4) is None
 
 
 def test_digits_written_in_a_sudoku_or_a_table_are_read(pool, recognizer):
     """Digits written in a printed grid's cells (`make_grid_scene`: a sudoku or a table), a fifth of them
     against a line: the grid was one component with every digit that touched it, and taken for a printed
     box it lost a band as deep as most of its outer cells. Measured on these 12 grids (MNIST test digits):
-    camera 0.898, photo 0.906; before grids had their lines taken out (`detect.grid_lines`), 0.700 and 0.703."""
+    camera 0.898, photo 0.906; before grids had their lines taken out (`detect.read_grid`), 0.700 and 0.703."""
     from camrec.synth import make_grid_scene
 
     camera = tally_of(recognizer, (make_grid_scene(seed, pool) for seed in range(6100, 6112)))
@@ -289,6 +289,37 @@ def test_digits_written_in_a_sudoku_or_a_table_are_read(pool, recognizer):
         found = camrec.recognize(scene.image)
         photo.add(score_frame(found.boxes, found.digits, scene.boxes, scene.digits))
     assert camera.f1 >= 0.85 and photo.f1 >= 0.85, (camera, photo)
+
+
+def test_digits_in_neighbouring_cells_of_a_grid_are_two_numbers_and_a_number_in_one_cell_is_one(pool, recognizer):
+    """A table of 2x2 cells, 100x80 px: a 7 and a 2 written against the line between their cells, 12 px
+    apart, are two numbers; a 1 and a 0 written close together in one cell are the number 10
+    (`Detections.cells`). Before cells were known, the 7 and the 2 read as the number 72. (A table over a
+    third of the frame wide, seen square on, loses its long lines as ruling: its cells are not known.)"""
+    from camrec.numbers import number_records
+
+    images, labels = pool
+    page = np.full((480, 640), 235, np.uint8)
+    for k in range(3):
+        cv2.line(page, (200 + 100 * k, 150), (200 + 100 * k, 310), 60, 2)
+        cv2.line(page, (200, 150 + 80 * k), (400, 150 + 80 * k), 60, 2)
+
+    def write(index: int, x: int, y: int, right: bool = False) -> None:
+        """MNIST test digit `index`, 48 px, its ink's left (or right) edge at x."""
+        digit = cv2.resize(images[index], (48, 48))
+        columns = np.flatnonzero(digit.max(axis=0) > 60)
+        x -= columns[-1] if right else columns[0]
+        region = page[y : y + 48, x : x + 48]
+        region[:] = np.minimum(region, 255 - digit)
+
+    write(0, 294, 165, right=True)  # the 7, against the line at x = 300
+    write(1, 306, 165)  # the 2, against the same line
+    write(2, 220, 245)  # the 1 and the 0 of 10, in one cell
+    write(3, 238, 245)
+    assert labels[:4].tolist() == [7, 2, 1, 0]
+    found = recognizer(page).detections
+    values = sorted(record["value"] for record in number_records(found))
+    assert values == ["10", "2", "7"], values
 
 
 def marked_page(pool, marks: tuple[str, ...], seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
