@@ -84,6 +84,8 @@ SIDE_DEPTH = 0.12  # `sides_inked`
 # thickened 5 px rather than 3, and the lines cut back to their own ink).
 GRID_CELLS = 3
 GRID_SQUARE = 0.75
+# A grid of more cells than a sudoku and a times table hold is squared paper, whose cells part no numbers.
+GRID_MOST_CELLS = 150
 GRID_RUN, GRID_SPAN = 1.5, 0.9
 # An outline BOX_ROW times as wide as tall is a row of boxes; inside it, a piece at least DIVIDER_HEIGHT as
 # tall as the inside and at most DIVIDER_WIDTH as wide as tall is a line between two boxes (`dividers`).
@@ -674,7 +676,8 @@ def grid_cells(working: tuple[int, ...], stats: np.ndarray, boxes: list[PrintedB
 
 class Grid(NamedTuple):
     """A printed grid (`read_grid`), in its box: lines, (h, w) bool, its ink that is its lines; cells, (h, w)
-    int32, which cell each pixel lies in (1, 2, ... row by row; 0 outside the grid)."""
+    int32, which cell each pixel lies in (1, 2, ... row by row; 0 outside the grid, and everywhere on squared
+    paper, over GRID_MOST_CELLS cells)."""
 
     lines: np.ndarray
     cells: np.ndarray
@@ -723,8 +726,10 @@ def read_grid(mask: np.ndarray, hull: np.ndarray, min_h: float) -> Grid | None:
         return None  # answer boxes that touch, not one grid: each box's line ends with it
     lines = cv2.bitwise_and(cv2.bitwise_or(rows, cols), square)
     # Each cell numbered by the lines above and left of it: a line that thresholding broke still parts cells.
+    # Squared paper's cells part nothing: a number is written one digit a square.
     row, column = np.searchsorted(across, np.arange(square.shape[0])), np.searchsorted(down, np.arange(square.shape[1]))
     inside = ((row > 0) & (row < len(across)))[:, None] & ((column > 0) & (column < len(down)))[None, :]
+    inside &= (len(across) - 1) * (len(down) - 1) <= GRID_MOST_CELLS
     cells = np.where(inside, (row[:, None] - 1) * (len(down) - 1) + column[None, :], 0).astype(np.float32)
     if square is not mask:
         back = (width, height), cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP

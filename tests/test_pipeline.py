@@ -232,8 +232,8 @@ def test_a_comb_wider_than_a_third_of_the_frame_reads_its_digits_and_not_its_lin
 def test_a_grids_lines_are_taken_out_and_a_digit_written_against_one_is_kept(pool, line, angle):
     """A 4x4 grid of 60-px cells, square or turned, with a 7 written against a cell's left line: the grid's
     lines go (`detect.read_grid`), the 7 stays but for the pixels beside the line (92-96 % of it stays, no
-    line pixel is left), and so does a 1 written from its cell's top line to its bottom one. No grid: one
-    box, and one box split in two by such a 1."""
+    line pixel is left), and so does a 1 written from its cell's top line to its bottom one; its 16 cells
+    are numbered, and squared paper's 400 are not. No grid: one box, and one box split in two by such a 1."""
     page = np.zeros((400, 400), np.uint8)
     for k in range(5):
         cv2.line(page, (80 + 60 * k, 80), (80 + 60 * k, 320), 1, line)
@@ -266,6 +266,15 @@ def test_a_grids_lines_are_taken_out_and_a_digit_written_against_one_is_kept(poo
     left[:] = False
     left[y : y + h, x : x + w] = mask.astype(bool) & ~read_grid(mask, hull, min_h=14.4).lines
     assert left[one > 0].mean() >= 0.7, left[one > 0].mean()
+    # Its cells numbered row by row; squared paper's many cells (over GRID_MOST_CELLS) part no numbers.
+    assert read_grid(mask, hull, min_h=14.4).cells.max() == 16
+    squared = np.zeros((400, 400), np.uint8)
+    for k in range(21):
+        cv2.line(squared, (40 + 16 * k, 40), (40 + 16 * k, 360), 1, 1)
+        cv2.line(squared, (40, 40 + 16 * k), (360, 40 + 16 * k), 1, 1)
+    labels, stats, _ = label_components(squared)
+    grid = read_grid(*hull_of(labels, stats, 1), min_h=14.4)
+    assert grid is not None and grid.lines.any() and grid.cells.max() == 0
     box = np.zeros((200, 200), np.uint8)
     cv2.rectangle(box, (40, 40), (160, 160), 1, line)
     labels, stats, _ = label_components(box)
