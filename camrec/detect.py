@@ -706,15 +706,15 @@ def read_grid(mask: np.ndarray, hull: np.ndarray, min_h: float) -> Grid | None:
     half = cv2.resize(square, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
     _, _, paper, _ = cv2.connectedComponentsWithStats((half == 0).view(np.uint8), connectivity=4)
     x, y, w, h, area = paper.T
-    cells = (x > 0) & (y > 0) & (x + w < half.shape[1]) & (y + h < half.shape[0]) & (w * h >= min_h**2 / 8)
+    holes = (x > 0) & (y > 0) & (x + w < half.shape[1]) & (y + h < half.shape[0]) & (w * h >= min_h**2 / 8)
     # An empty cell's hole is a rectangle; the pieces of one box that a digit split are not.
-    cells = paper[cells & (area >= GRID_SQUARE * w * h)]
-    if len(cells) < GRID_CELLS:
+    holes = paper[holes & (area >= GRID_SQUARE * w * h)]
+    if len(holes) < GRID_CELLS:
         return None
     # A line runs on past a cell, but in a grid one cell tall (or wide) only as far as the grid does.
     _, _, grid_w, grid_h = cv2.boundingRect(square)
-    run_x = round(min(GRID_RUN * 2 * np.median(cells[:, 2]), GRID_SPAN * grid_w))
-    run_y = round(min(GRID_RUN * 2 * np.median(cells[:, 3]), GRID_SPAN * grid_h))
+    run_x = round(min(GRID_RUN * 2 * np.median(holes[:, 2]), GRID_SPAN * grid_w))
+    run_y = round(min(GRID_RUN * 2 * np.median(holes[:, 3]), GRID_SPAN * grid_h))
     # Thickened across the line first: a line a few degrees off square (the sheet's perspective) still
     # runs on along a row.
     rows = cv2.dilate(square, np.ones((5, 1), np.uint8))

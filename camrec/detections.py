@@ -13,8 +13,8 @@ class Detections:
 
     boxes: (N, 4) int32, x, y, w, h in frame pixels; digits: (N,) int64, 0-9; confidences: (N,) float32,
     probability of the chosen digit; probabilities: (N, 10) float32 or None; track_ids: (N,) int64 or None;
-    cells: (N,) int64 or None, which cell of a printed grid each digit was written in (-1: none), so that
-    digits in two cells never read as one number (`camrec.numbers`).
+    cells: (N,) int64, which cell of a printed grid each digit was written in (-1: none), so that digits
+    in two cells never read as one number (`camrec.numbers`); None in a frame without a grid.
     """
 
     boxes: np.ndarray

@@ -148,13 +148,13 @@ def read_gray(gray: np.ndarray, config: Config, classifier: Classifier) -> Frame
             float(result.detections.confidences.sum()),
         ),
     )
+    if best.found.cells is None:
+        return best  # no grid in view: no cells (most frames)
     return replace(best, detections=replace(best.detections, cells=cells_of(best.detections.boxes, best.found)))
 
 
 def cells_of(boxes: np.ndarray, found: Found) -> np.ndarray:
-    """(N,) int64: which printed grid's cell (`Found.cells`) each box's centre lies in; -1 for none."""
-    if found.cells is None or not len(boxes):
-        return np.full(len(boxes), -1, np.int64)
+    """(N,) int64: which printed grid's cell (`Found.cells`, not None) each box's centre lies in; -1 for none."""
     centres = (boxes[:, :2] + boxes[:, 2:] / 2) * found.scale + np.array(found.offset)
     x = np.clip(centres[:, 0].astype(np.int64), 0, found.cells.shape[1] - 1)
     y = np.clip(centres[:, 1].astype(np.int64), 0, found.cells.shape[0] - 1)
