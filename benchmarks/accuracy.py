@@ -12,7 +12,8 @@ degrees either way (`--turned`), each as a camera frame and as a phone photo; nu
 sheet turned as much, and one digit held close, turned. Digits written with a ballpoint pen or a pencil,
 whose line is a pixel or two wide in a webcam's frame (`--thin-pens`), as camera frames, and one digit
 written with a ballpoint and held close to a webcam. Digits written in the cells of a printed grid, a sudoku
-or a table (`--grids`), as a camera frame and as a phone photo, turned a little and seen square on.
+or a table (`--grids`), as a camera frame and as a phone photo, turned a little and seen square on,
+and held so close to a webcam that it runs out of view.
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
@@ -270,12 +271,16 @@ def score_grids(camera: Recognizer, still: Recognizer, pool, seed: int, grids: i
     """Digits written in the cells of a printed grid, a sudoku or a table (`make_grid_scene`), as a camera
     frame and as a phone photo: the grid's lines must not read as digits, nor hide the digits written
     against them. Then grids seen square on (held level to a webcam, or scanned), whose long lines are
-    as long as ruling."""
+    as long as ruling; and grids held so close to a webcam that they run out of view."""
     kinds = {"grid:camera": (camera, False), "grid:photo": (still, True)}
     tallies = camera_and_photo(make_grid_scene, kinds, pool, seed * 1_000_000 + 630_000, grids)
     level = {"grid:level_camera": (camera, False), "grid:level_photo": (still, True)}
     square_on = partial(make_grid_scene, turn=0.0)
-    return tallies | camera_and_photo(square_on, level, pool, seed * 1_000_000 + 650_000, grids)
+    tallies |= camera_and_photo(square_on, level, pool, seed * 1_000_000 + 650_000, grids)
+    close = partial(make_grid_scene, zoom=1.3)  # held close to a webcam: it runs out of view
+    return tallies | camera_and_photo(
+        close, {"grid:close_camera": (camera, False)}, pool, seed * 1_000_000 + 670_000, grids
+    )
 
 
 def score_clips(recognizer: Recognizer, pool, seed: int, clips: int, frames: int) -> dict[str, float]:

@@ -419,14 +419,19 @@ def make_form_scene(seed: int, pool: tuple[np.ndarray, np.ndarray], photo: bool 
 
 
 def make_grid_scene(
-    seed: int, pool: tuple[np.ndarray, np.ndarray], photo: bool = False, turn: float | None = None
+    seed: int,
+    pool: tuple[np.ndarray, np.ndarray],
+    photo: bool = False,
+    turn: float | None = None,
+    zoom: float | None = None,
 ) -> Scene:
     """A printed grid with digits written in its cells, as the camera sees it (`photograph`): half the time
     a sudoku (9x9 cells, every third line bold), else a table of 2-6 rows and 3-8 columns (a times table, a
     tally chart, a bingo card); lines 1-2 px (a sudoku's bold ones up to 4), a digit in about half the
     cells, 50-85 % of the cell tall, a fifth of them against a line of their cell. The sheet turned `turn`
-    degrees (0: seen square on, but for the perspective's tilt), by default up to 8 either way. With
-    `photo`, as a phone photo (`as_photo`)."""
+    degrees (0: seen square on, but for the perspective's tilt), by default up to 8 either way, and shown
+    `zoom` times the frame's width (by default 0.8-0.95; over 1, held so close that it runs out of view).
+    With `photo`, as a phone photo (`as_photo`)."""
     rng = np.random.default_rng(seed)
     images, digit_labels = pool
     paper = blank_paper(rng)
@@ -462,7 +467,7 @@ def make_grid_scene(
             at = (left + col * cell_w + bold + dx, top + row * cell_h + bold + dy)
             ink_onto(paper, ids, labels, alpha, at, ink, int(digit_labels[idx]))
     sheet = Sheet(paper, ids, np.array(labels, np.int64), [], ("grid",))
-    scene = photograph(sheet, rng, random_pose(rng, zoom=rng.uniform(0.8, 0.95), turn=turn))
+    scene = photograph(sheet, rng, random_pose(rng, zoom=rng.uniform(0.8, 0.95) if zoom is None else zoom, turn=turn))
     return as_photo(scene, seed) if photo else scene
 
 
