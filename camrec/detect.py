@@ -595,8 +595,8 @@ def find_printed_boxes(
         _, (side_a, side_b), _ = cv2.minAreaRect(hull)
         # A grid held close runs out of view: the frame's edge cuts its hull off, at a slant when it is
         # turned, so only a grid counts there, whatever its hull.
-        left, top, w, h = (int(v) for v in stats[label, :4])
-        cut = left == 0 or top == 0 or left + w == width or top + h == height
+        left, top, box_w, box_h = (int(v) for v in stats[label, :4])  # `w` and `h` are all candidates'
+        cut = left == 0 or top == 0 or left + box_w == width or top + box_h == height
         square = cut or inside >= BOX_SQUARENESS * side_a * side_b
         if square and stats[label, cv2.CC_STAT_AREA] <= BOX_INK * inside:
             grid = read_grid(mask, hull, min_h)
