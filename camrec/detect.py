@@ -577,11 +577,11 @@ def find_printed_boxes(
     (a form's answer box, a grid) is a component whose convex hull is a rectangle (at least BOX_SQUARENESS
     of the smallest rectangle around it, tilted as need be) and whose ink is a band along the hull's edge
     (at most BOX_INK of the hull, with a digit written against it); one that the frame's edge cuts off
-    counts only as a grid, whatever its hull (on train seeds 1 and 3, grids held close and running out of
-    view: 0.847 -> 0.895 and 0.906 -> 0.928). The hull rather than the outer contour: a digit whose stroke
-    runs out over its box's line, or a line with a gap, leaves the hull a rectangle (forms, train seeds 1
-    and 3, camera: 0.887 / 0.947 with the contour, 0.921 / 0.963 with the hull). Of 20,000 MNIST training
-    digits, 84 px tall, none is both; at 0.93 nine would be (2s, 3s and 5s)."""
+    counts only as a grid with numbered cells, whatever its hull (on train seeds 1 and 3, grids held close
+    and running out of view: 0.847 -> 0.895 and 0.906 -> 0.928). The hull rather than the outer contour:
+    a digit whose stroke runs out over its box's line, or a line with a gap, leaves the hull a rectangle
+    (forms, train seeds 1 and 3, camera: 0.887 / 0.947 with the contour, 0.921 / 0.963 with the hull).
+    Of 20,000 MNIST training digits, 84 px tall, none is both; at 0.93 nine would be (2s, 3s and 5s)."""
     w, h, area = (stats[candidates, i] for i in (cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT, cv2.CC_STAT_AREA))
     # Thin and box-shaped, with ink across the middle of each side: quick looks first, so that most digits
     # (all but some 0s) and the desk's blobs cost no outline (every candidate's took 1.8 ms a clip frame).
@@ -594,12 +594,15 @@ def find_printed_boxes(
         inside = cv2.contourArea(hull)
         _, (side_a, side_b), _ = cv2.minAreaRect(hull)
         # A grid held close runs out of view: the frame's edge cuts its hull off, at a slant when it is
-        # turned, so only a grid counts there, whatever its hull.
+        # turned, so only a grid of numbered cells counts there, whatever its hull. Squared paper filling
+        # the frame (cells unnumbered) keeps losing its lines as ruling, which spares a digit's strokes more.
         left, top, box_w, box_h = (int(v) for v in stats[label, :4])  # `w` and `h` are all candidates'
         cut = left == 0 or top == 0 or left + box_w == width or top + box_h == height
         square = cut or inside >= BOX_SQUARENESS * side_a * side_b
         if square and stats[label, cv2.CC_STAT_AREA] <= BOX_INK * inside:
             grid = read_grid(mask, hull, min_h)
+            if cut and grid is not None and not grid.cells.any():
+                continue
             if grid is not None or not (grid_only or cut):
                 found.append(PrintedBox(label, mask, hull, grid))
     return found
