@@ -640,10 +640,15 @@ def sides_inked(
     return inked.all(axis=1), (inked | (lines.ravel().take(outside, mode="clip") > 0).any(axis=(2, 3))).all(axis=1)
 
 
+def box_of(stats: np.ndarray, label: int) -> tuple[slice, slice]:
+    """One component's box (`stats`, from `label_components`) as the rows and columns of its image."""
+    left, top, width, height = (int(v) for v in stats[label, :4])
+    return slice(top, top + height), slice(left, left + width)
+
+
 def hull_of(labels: np.ndarray, stats: np.ndarray, label: int) -> tuple[np.ndarray, np.ndarray]:
     """One component's mask in its box, (h, w) uint8 0/1, and its convex hull in the box's pixels."""
-    left, top, width, height = (int(v) for v in stats[label, :4])
-    mask = (labels[top : top + height, left : left + width] == label).view(np.uint8)
+    mask = (labels[box_of(stats, label)] == label).view(np.uint8)
     outline = max(cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0], key=cv2.contourArea)
     return mask, cv2.convexHull(outline)
 
@@ -655,12 +660,12 @@ def without_printed_boxes(binary: np.ndarray, stats: np.ndarray, boxes: list[Pri
     the edge."""
     binary = binary.copy()
     for label, mask, hull, grid in boxes:  # from `find_printed_boxes`
-        left, top, width, height = (int(v) for v in stats[label, :4])
-        region = binary[top : top + height, left : left + width]
+        region = binary[box_of(stats, label)]
         if grid is not None:
             region[grid.lines] = 0
             continue
         filled = cv2.drawContours(np.zeros_like(mask), [hull], -1, 1, cv2.FILLED)
+        height, width = mask.shape
         band = max(3, round(BOX_BAND * min(width, height)))
         # Outside the crop is outside the box: eroded from there too (OpenCV's default border would not).
         square = np.ones((2 * band + 1, 2 * band + 1), np.uint8)
@@ -676,8 +681,7 @@ def outside_grids(restored: np.ndarray, stats: np.ndarray, boxes: list[PrintedBo
     place): ruling after all, to be taken out as such. None when every one is a grid's."""
     for label, _, _, grid in boxes:
         if grid is not None:
-            left, top, width, height = (int(v) for v in stats[label, :4])
-            restored[top : top + height, left : left + width] = 0
+            restored[box_of(stats, label)] = 0
     return restored if cv2.countNonZero(restored) else None
 
 
@@ -691,8 +695,7 @@ def with_grids_as_paper(
     source = source.copy()
     for label, _, _, grid in boxes:
         if grid is not None:
-            left, top, width, height = (int(v) for v in stats[label, :4])
-            around = (slice(top, top + height), slice(left, left + width))
+            around = box_of(stats, label)
             source[around][grid.lines] = cv2.add(source[around], darkness[around])[grid.lines]
     return source
 
@@ -705,8 +708,7 @@ def grid_cells(working: tuple[int, ...], stats: np.ndarray, boxes: list[PrintedB
     for label, _, _, grid in boxes:
         if grid is None:
             continue
-        left, top, width, height = (int(v) for v in stats[label, :4])
-        region = cells[top : top + height, left : left + width]
+        region = cells[box_of(stats, label)]
         region[grid.cells > 0] = grid.cells[grid.cells > 0] + numbered
         numbered += int(grid.cells.max())
     return cells
