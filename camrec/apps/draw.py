@@ -3,7 +3,9 @@
 A white canvas wide enough for several digits; every digit on it gets a box and its label, the side
 panel shows the top-3 probabilities of the digit drawn last and the digits read left to right. The same
 detection, normalisation and classifier as the camera path read it (dark ink on white, like paper).
-Recognition runs after each stroke, in the main loop, never inside the mouse handler: the pen never waits.
+Recognition runs after each stroke on a copy of the canvas, in a thread of its own: the window's loop goes on
+taking the mouse's moves meanwhile, and the pen never waits (Qt merges the moves that come while the loop is
+busy, so a stroke begun during a slow reading in the loop was drawn as a chord or two).
 
 Mouse: left button draws, right button erases.
 Keys:
@@ -15,6 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -89,13 +92,15 @@ class Canvas:
             for i in range(len(stroke.points)):
                 self._paint(stroke, i)
 
-    def read(self, recognize: Callable[[np.ndarray], Detections]) -> Detections:
-        """The digits on the canvas, read with a pen's width of paper around it. The canvas's edge cuts no
-        digit: a digit drawn against it is whole but for the pen's round end, where a camera frame's edge
-        cuts a digit in two, and the pipeline drops a box that touches it. Measured (`benchmarks/drawing.py`):
-        of 120 digits drawn against an edge, 0-8 px past it, 19 read right without the margin, 120 with."""
+    def read(self, recognize: Callable[[np.ndarray], Detections], image: np.ndarray | None = None) -> Detections:
+        """The digits on the canvas (or on `image`, a copy of it), read with a pen's width of paper around it.
+        The canvas's edge cuts no digit: a digit drawn against it is whole but for the pen's round end, where
+        a camera frame's edge cuts a digit in two, and the pipeline drops a box that touches it. Measured
+        (`benchmarks/drawing.py`): of 120 digits drawn against an edge, 0-8 px past it, 19 read right without
+        the margin, 120 with."""
         margin = self.pen
-        found = recognize(cv2.copyMakeBorder(self.image, *[margin] * 4, cv2.BORDER_CONSTANT, value=PAPER))
+        image = self.image if image is None else image
+        found = recognize(cv2.copyMakeBorder(image, *[margin] * 4, cv2.BORDER_CONSTANT, value=PAPER))
         size = [self.width, self.height]
         starts = found.boxes[:, :2] - margin
         ends = np.clip(starts + found.boxes[:, 2:], 0, size)
@@ -127,8 +132,12 @@ class DrawWindow:
         self.updates = 0
         self.help = False
         self._dirty_since: float | None = None  # mouse-up time of a stroke not yet recognised
-        self._pending: float | None = None  # mouse-up time of the update being drawn (for the latency log)
+        self._shown: float | None = None  # mouse-up time of the update being drawn (for the latency log)
         self._started = time.monotonic()
+        # One reading at a time, of the canvas as it was at its start; strokes drawn meanwhile wait for the next.
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="camrec-draw")
+        self._reading: Future | None = None
+        self._changed = True  # something to show: the window is composed anew only then
         cv2.namedWindow(TITLE, cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)  # no toolbar: canvas at the origin
         cv2.moveWindow(TITLE, 0, 0)
         cv2.setMouseCallback(TITLE, self.on_mouse)
@@ -139,36 +148,59 @@ class DrawWindow:
             return
         if event in (cv2.EVENT_LBUTTONDOWN, cv2.EVENT_RBUTTONDOWN):
             self.canvas.begin(x, y, erase=event == cv2.EVENT_RBUTTONDOWN)
+            self._changed = True
         elif event == cv2.EVENT_MOUSEMOVE and flags & (cv2.EVENT_FLAG_LBUTTON | cv2.EVENT_FLAG_RBUTTON):
             if self.canvas.strokes:
                 self.canvas.extend(x, y)
+                self._changed = True
         elif event in (cv2.EVENT_LBUTTONUP, cv2.EVENT_RBUTTONUP):
             self._dirty_since = time.perf_counter()
 
     def run(self) -> None:
         while True:
-            if self._dirty_since is not None:
-                self.update()
-            cv2.imshow(TITLE, self.compose())
-            if self._dirty_since is None and self._pending is not None:
-                log.debug("pen-to-label %.1f ms", (time.perf_counter() - self._pending) * 1000)
-                self._pending = None
-            action = action_for(KEYS, cv2.waitKey(10) & 0xFF)
+            if self._reading is not None and self._reading.done():
+                self.adopt(self._reading)
+            if self._reading is None and self._dirty_since is not None:
+                self.start_reading()
+            if self._changed:  # composing an unchanged window would only take the reading thread's turns
+                cv2.imshow(TITLE, self.compose())
+                self._changed = False
+            if self._shown is not None:
+                log.debug("pen-to-label %.1f ms", (time.perf_counter() - self._shown) * 1000)
+                self._shown = None
+            # While a reading runs, its end is looked for every millisecond: the label waits no longer.
+            action = action_for(KEYS, cv2.waitKey(10 if self._reading is None else 1) & 0xFF)
             if action == "quit" or cv2.getWindowProperty(TITLE, cv2.WND_PROP_VISIBLE) < 1:
+                self.update()  # the last strokes' reading is the last JSON line
                 return
             if action:
                 self.act(action)
 
-    def update(self) -> None:
-        """Recognise the whole canvas once; write one JSON line per update."""
-        self._pending, self._dirty_since = self._dirty_since, None
-        self.detections = self.canvas.read(self.recognize)
-        frame = Frame(self.canvas.image, self.updates, time.monotonic() - self._started, "draw")
+    def start_reading(self) -> None:
+        """Read the whole canvas as it is now, in the reading thread."""
+        drawn_at, self._dirty_since = self._dirty_since, None
+        frame = Frame(self.canvas.image.copy(), self.updates, time.monotonic() - self._started, "draw")
+        self._reading = self._reader.submit(lambda: (frame, drawn_at, self.canvas.read(self.recognize, frame.image)))
+
+    def adopt(self, reading: Future) -> None:
+        """Show a finished reading; write one JSON line per update."""
+        self._reading = None
+        frame, self._shown, self.detections = reading.result()  # the reading's exception, if any, is raised here
+        self._changed = True
         if self.sink is not None:
             self.sink.write(frame, self.detections)
         self.updates += 1
 
+    def update(self) -> None:
+        """Wait for the reading under way, then read what was drawn since, if anything."""
+        if self._reading is not None:
+            self.adopt(self._reading)
+        if self._dirty_since is not None:
+            self.start_reading()
+            self.adopt(self._reading)
+
     def act(self, action: str) -> None:
+        self._changed = True
         if action == "clear":
             self.canvas.clear()
         elif action == "undo":
@@ -176,6 +208,7 @@ class DrawWindow:
         elif action == "help":
             self.help = not self.help
         elif action == "save":
+            self.update()  # the saved reading is of the saved drawing
             self.save()
         if action in ("clear", "undo"):
             self._dirty_since = time.perf_counter()
@@ -213,5 +246,6 @@ class DrawWindow:
         self.say(f"saved {stem}.png and {stem}.json")
 
     def close(self) -> None:
+        self._reader.shutdown(cancel_futures=True)
         cv2.destroyWindow(TITLE)
         cv2.waitKey(1)
