@@ -106,17 +106,19 @@ def painted_window(
     ready=lambda window, process: None,
     timeout: float = 5,
 ) -> tuple[str, subprocess.Popen]:
-    """The id of the window `launch()`'s process opens, once `ready(window, process)` has returned and the
-    window shows anything (within `timeout` s), and the process. Under load, Qt's window on Xvfb is now and
-    then never painted: black for good while its loop runs and reads (here, 4 of 16 runs of the ten-digit
-    test with three busy processes on the two cores; a bare cv2.imshow loop too; opencv-python's issue 356
-    reports black windows on desktops). Such a window is opened again, up to three times."""
+    """The id of the window `launch()`'s process opens, once it shows anything (within `timeout` s) and
+    `ready(window, process)` has returned, and the process. The screenshot comes first: taken just before the
+    first stroke, that stroke was lost now and then (the window saw none of its events: 4 of 5 strokes lost
+    in about 60 runs of the window tests here were the first after it). Under load, Qt's window on Xvfb is
+    now and then never painted: black for good while its loop runs and reads (here, 4 of 16 runs of the
+    ten-digit test with three busy processes on the two cores; a bare cv2.imshow loop too; opencv-python's
+    issue 356 reports black windows on desktops). Such a window is opened again, up to three times."""
     for _ in range(3):
         process = launch()
         try:
             window = wait_for_window(display, title, process)
-            ready(window, process)
             if shown_width(screenshot_until(display, shot, lambda s: shown_width(s) > 0, timeout)) > 0:
+                ready(window, process)
                 return window, process
         except BaseException:
             process.kill()
@@ -169,15 +171,28 @@ def drawing_window(
 
 def test_drawing_ten_digits_with_the_mouse(xvfb_display, tmp_path):
     out = tmp_path / "draw.jsonl"
+    places = [(40 + col * 160, 10 + row * 135) for row, col in map(lambda i: divmod(i, 5), range(10))]
     with drawing_window(xvfb_display, out) as (window, process):
-        for i in range(10):
-            row, col = divmod(i, 5)
-            draw_with_mouse(xvfb_display, digit_path(i, 40 + col * 160, 10 + row * 135, 115))
+        for digit, (x, y) in enumerate(places):
+            draw_with_mouse(xvfb_display, digit_path(digit, x, y, 115))
         # Until the last digit's box is on screen: on a busy machine the window repaints late (a black shot),
         # and reads the last digit late (a CI run once quit with nine read, the boxes of the first nine on screen).
         shot = screenshot_until(
             xvfb_display, tmp_path / "draw.png", lambda shot: green_pixels(shot[130:280, 660:840]) > 100
         )
+        # Now and then none of a stroke's events reach the window (its mouse handler sees none; see
+        # `painted_window`): a digit with no ink on screen is drawn again, one at most. What reached the
+        # canvas must all be read. (Ink is looked for inside each digit's place, below the key hint.)
+        lost = [d for d, (x, y) in enumerate(places) if not (shot[y + 20 : y + 110, x + 10 : x + 80].max(2) < 60).any()]
+        assert len(lost) <= 1, f"digits {lost} never reached the canvas"
+        for digit in lost:
+            x, y = places[digit]
+            draw_with_mouse(xvfb_display, digit_path(digit, x, y, 115))
+            shot = screenshot_until(
+                xvfb_display,
+                tmp_path / "draw.png",
+                lambda shot, x=x, y=y: green_pixels(shot[y : y + 120, x : x + 90]) > 100,
+            )
         xdotool(xvfb_display, "key", "--window", window, "q")
         _, stderr = process.communicate(timeout=30)
     assert process.returncode == 0, stderr
