@@ -63,23 +63,41 @@ def quick_model_dir(tmp_path_factory, mnist_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def xvfb_display():
-    """A real X server (Xvfb) for the window tests; yields the DISPLAY value."""
+    """A real X server (Xvfb) for the window tests; yields the DISPLAY value.
+
+    Xvfb picks a free display number itself and says which (`-displayfd`): it takes the number's lock file
+    as it starts, so two test sessions started at once cannot pick the same one, as they could when the
+    free number was looked for here first."""
+    import select
     import shutil
     import time
 
     assert shutil.which("Xvfb"), "Xvfb is missing: `make test` installs it (apt-get install xvfb)"
-    for number in range(90, 110):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
-            break
-    display = f":{number}"
+    read_end, write_end = os.pipe()
     server = subprocess.Popen(
-        ["Xvfb", display, "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        pass_fds=[write_end],
     )
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
+    os.close(write_end)
+    # It writes the number, then a newline, once it listens (an Xvfb that fails closes the pipe unwritten).
+    # The whole line is read before the pipe closes: closed after the number alone, Xvfb died writing the newline.
+    written, deadline = b"", time.monotonic() + 10
+    try:
+        while not written.endswith(b"\n") and select.select([read_end], [], [], max(0, deadline - time.monotonic()))[0]:
+            more = os.read(read_end, 16)
+            if not more:
+                break
+            written += more
+    finally:
+        os.close(read_end)
+    number = written.decode().strip()
+    if not number.isdigit():
+        server.kill()
+        server.wait()
+        pytest.fail("Xvfb did not start within 10 s")
+    display = f":{number}"
     yield display
     server.terminate()
     server.wait(timeout=10)
