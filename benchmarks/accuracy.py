@@ -13,7 +13,8 @@ sheet turned as much, and one digit held close, turned. Digits written with a ba
 whose line is a pixel or two wide in a webcam's frame (`--thin-pens`), as camera frames, and one digit
 written with a ballpoint and held close to a webcam. Digits written in the cells of a printed grid, a sudoku
 or a table (`--grids`), as a camera frame and as a phone photo, turned a little and seen square on,
-and held so close to a webcam that it runs out of view.
+and held so close to a webcam that it runs out of view. Hard scenes on ruled and squared paper whose lines are
+drawn bold (`--ruling`).
 
     python benchmarks/accuracy.py --seed 2            # the report seed (never used for tuning)
     python benchmarks/accuracy.py --seed 1 --pool train  # the tuning seed, on MNIST train digits
@@ -44,6 +45,7 @@ from camrec.numbers import number_records
 from camrec.pipeline import Recognizer, load_recognizer
 from camrec.sources import open_images, open_video
 from camrec.synth import (
+    BOLD_RULING,
     DISTRACTORS,
     HARD_CONDITIONS,
     HELD_OUT_DISTRACTORS,
@@ -283,6 +285,19 @@ def score_grids(camera: Recognizer, still: Recognizer, pool, seed: int, grids: i
     )
 
 
+def score_ruling(camera: Recognizer, pool, seed: int, scenes: int) -> dict[str, Tally]:
+    """Hard scenes on ruled and on squared paper whose lines are drawn bold (`synth.BOLD_RULING`: 2 px wide,
+    dark grey), as a notebook held close to a webcam shows them: the lines run through the digits written
+    on them, and lean with the sheet."""
+    return {
+        f"ruling:{condition}": tally_of(
+            camera,
+            (make_scene(seed * 1_000_000 + 680_000 + g * 10_000 + i, pool, "hard", condition) for i in range(scenes)),
+        )
+        for g, condition in enumerate(BOLD_RULING)
+    }
+
+
 def score_clips(recognizer: Recognizer, pool, seed: int, clips: int, frames: int) -> dict[str, float]:
     """Per-frame F1 (mean over frames) on clips written as H.264 .mp4 and MJPEG .avi, then decoded."""
     results = {}
@@ -319,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turned", type=int, default=40, help="sheets turned 12-35 degrees, per kind")
     parser.add_argument("--thin-pens", type=int, default=40, help="frames of ballpoint and of pencil digits, each")
     parser.add_argument("--grids", type=int, default=40, help="sudokus and tables with digits in their cells, per kind")
+    parser.add_argument("--ruling", type=int, default=40, help="scenes on bold ruled and squared paper, per kind")
     parser.add_argument("--pool", choices=("test", "train"), default="test")
     parser.add_argument("--model")
     parser.add_argument("--set", action="append", default=[], dest="overrides")
@@ -347,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     live_recognizer = load_recognizer(for_live(config), args.model)
     thin_pens = score_thin_pens(recognizer, live_recognizer, pool, args.seed, args.thin_pens)
     grids = score_grids(recognizer, still_recognizer, pool, args.seed, args.grids)
+    ruling = score_ruling(recognizer, pool, args.seed, args.ruling)
     close_ups = score_close_ups(
         {"close_up:live": live_recognizer, "close_up:video": recognizer},
         pool,
@@ -354,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         args.close_ups,
     )
     groups = {**tallies, **portrait, **text, **stills, **close_ups, **numbers, **forms, **marks, **turned}
-    groups |= {**thin_pens, **grids}
+    groups |= {**thin_pens, **grids, **ruling}
     report = {
         "seed": args.seed,
         "pool": args.pool,
@@ -380,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         "turned_f1": {name: round(t.f1, 4) for name, t in turned.items()},
         "thin_pen_f1": {name: round(t.f1, 4) for name, t in thin_pens.items()},
         "grid_f1": {name: round(t.f1, 4) for name, t in grids.items()},
+        "ruling_f1": {name: round(t.f1, 4) for name, t in ruling.items()},
         "counts": {
             name: {"hits": t.hits, "false": t.false, "missed": t.missed, "frames": t.frames}
             for name, t in groups.items()

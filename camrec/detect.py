@@ -21,7 +21,7 @@ import numpy as np
 from camrec.config import DetectConfig
 from camrec.cores import beside
 from camrec.detections import iou_matrix
-from camrec.normalize import stroke_width
+from camrec.normalize import NEIGHBOURS, stroke_width
 
 SPECK = 4  # components smaller than this many working pixels are noise, not even pieces of digits
 LINE_SHARE = 0.35  # a horizontal run longer than this share of the frame width is ruling, not a stroke
@@ -115,6 +115,22 @@ LINE_REACH = 3
 UNDERLINE_REACH = 0.05
 RING_MARGIN, RING_HOLDS, RING_RAYS = 0.05, 0.3, 16  # `rings_around`
 LINE_FLAT = 4  # a piece this many times as wide as tall, and a digit's least height long, is a line: no speck
+# Ruling that the long-runs search misses: lines that lean (a sheet held a little turned), or that break
+# beside dark digits (where the neighbourhood's mean is as dark as the line). A frame with RULED_LINES or
+# more lines one way standing alone (components LINE_SHARE of the width long, or 60 % of the height, and at most
+# RULING_THICK pixels thick on average) is ruled paper, and its lines are taken out where they run through
+# digits too (`without_ruling`): followed straight on from each piece RULING_PIECE of a line's length long
+# that is thin across (under RULING_THICK), with crossings of strokes under RULING_GAP wide bridged.
+RULED_LINES = 3
+RULING_THICK = 7
+RULING_GAP = 15
+RULING_STRAIGHT = 2.0
+RULING_PIECE = 0.5
+# Squared paper's lines cross, and make one component (`lattice`): a sheet's worth of it, LATTICE_INK of its
+# box, with more than SQUARED_LINES straight pieces of line one way or the other (a sudoku has 10, a table a
+# few more).
+LATTICE_INK = (0.1, 0.4)
+SQUARED_LINES = 16
 
 
 @dataclass(frozen=True)
@@ -309,11 +325,19 @@ def find_in(
     min_h, max_h = cfg.min_height * floor_side(small.shape), cfg.max_height * small.shape[0]
     # A level grid's lines stay in where grids are looked for (`box_candidates`), to be seen whole.
     grid_floor = min_h if level == 0 and cfg.printed_boxes else None
-    source, binary, darkness, lines, restored = threshold_ink(small, cfg, light_ink, grid_floor)
+    source, binary, darkness, lines, restored, below_paper = threshold_ink(small, cfg, light_ink, grid_floor)
     # While the components are labelled: the integral image, and each ink pixel's grey and darkness.
     integral = beside(cv2.integral, source)
     picked = beside(ink_pixels, binary, darkness, source)
     labels, stats, centroids, tall, contrast, ink_levels = components(binary, picked, min_h, max_h, cfg)
+    # Ruled or squared paper: its lines also run through the digits written on them.
+    lined = ruled(stats, small.shape)
+    if lined or lattice(stats, small.shape):
+        paper_dark = cv2.threshold(below_paper, 2 * cfg.offset, 255, cv2.THRESH_BINARY)[1]
+        unruled = without_ruling(binary, paper_dark, 0 if lined else SQUARED_LINES)
+        if unruled is not None:
+            binary, picked = unruled, beside(ink_pixels, unruled, darkness, source)
+            labels, stats, centroids, tall, contrast, ink_levels = components(binary, picked, min_h, max_h, cfg)
     boxes_printed = find_printed_boxes(
         labels, stats, box_candidates(stats, tall, contrast, small.shape, level, cfg), min_h, lines
     )
@@ -870,7 +894,7 @@ def threshold_ink(
     binary, lines, restored = remove_long_lines(binary, grid_floor)
     # Close hairline gaps in pen strokes so that one digit stays one component.
     closed = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((2, 2), np.uint8))
-    return source, closed, darkness, lines, restored
+    return source, closed, darkness, lines, restored, below_paper
 
 
 def ink_pixels(binary: np.ndarray, darkness: np.ndarray, source: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -1124,6 +1148,99 @@ def long_runs(binary: np.ndarray, length: int, axis: int) -> np.ndarray | None:
     if not cv2.countNonZero(cores):
         return None
     return cv2.resize(cv2.dilate(cores, kernel), (width, height), interpolation=cv2.INTER_NEAREST)
+
+
+def line_lengths(shape: tuple[int, ...]) -> tuple[int, int]:
+    """How long a line of ruling is at least, (across, down) in pixels of a frame of `shape`: LINE_SHARE of
+    its width for a line across, 60 % of its height for a line down (a 1 may be nearly as tall)."""
+    return int(LINE_SHARE * shape[1]), int(0.6 * shape[0])
+
+
+def ruled(stats: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """Whether a frame's components (`label_components` stats) include RULED_LINES lines or more one way,
+    across or down: long and thin (RULING_THICK pixels on average). A sheet's edges are two lines each way
+    at most."""
+    across, down = line_lengths(shape)
+    width, height, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
+    lines_across = np.count_nonzero((width >= across) & (area <= RULING_THICK * width))
+    lines_down = np.count_nonzero((height >= down) & (area <= RULING_THICK * height))
+    return max(int(lines_across), int(lines_down)) >= RULED_LINES
+
+
+def lattice(stats: np.ndarray, shape: tuple[int, ...]) -> bool:
+    """Whether a frame's components (`label_components` stats) include a lattice of lines as long as
+    ruling's both ways (`line_lengths`), ink LATTICE_INK of its box: squared paper's lines, all one piece
+    where they cross, or a sudoku's (`without_ruling` tells them apart by their number)."""
+    across, down = line_lengths(shape)
+    width, height, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
+    share = area / np.maximum(width * height, 1)
+    return bool(np.any((width >= across) & (height >= down) & (share >= LATTICE_INK[0]) & (share <= LATTICE_INK[1])))
+
+
+def without_ruling(binary: np.ndarray, paper_dark: np.ndarray, least_lines: int = 0) -> np.ndarray | None:
+    """The ink of a ruled frame (`ruled`) without its lines, where they run through digits too.
+
+    A line is found where a long piece of it runs clear of digits (`ruling_track`), and followed straight
+    on from there: what is thin across its way within RULING_THICK of its middle is the line's. A stroke
+    that crosses it is thick across it, and stays. `paper_dark`, ink darker than the lightest paper around
+    it, holds a line beside dark digits too, where the ink's own mask loses it (the neighbourhood's mean
+    there is as dark as the line).
+    """
+    seen = cv2.bitwise_or(binary, paper_dark)
+    lines, tracks, most = np.zeros_like(binary), [], 0
+    for axis, length in zip((1, 0), line_lengths(binary.shape)):
+        across = np.ones((RULING_THICK, 1) if axis == 1 else (1, RULING_THICK), np.uint8)
+        thin = cv2.subtract(seen, cv2.morphologyEx(seen, cv2.MORPH_OPEN, across))
+        track, count = ruling_track(thin, axis, int(RULING_PIECE * length))
+        if count:
+            lines, most = cv2.bitwise_or(lines, cv2.bitwise_and(thin, track)), max(most, count)
+            tracks.append(track)
+    if most < least_lines:
+        return None
+    kept = cv2.subtract(binary, lines)
+    if len(tracks) < 2:
+        return kept
+    # Where two lines cross, their ink is thick both ways, and only a stroke through the crossing keeps it:
+    # grown back into it from the stroke's pixels beside it, as far as a crossing is wide.
+    crossings = cv2.bitwise_and(cv2.bitwise_and(*tracks), kept)
+    grown = cv2.subtract(kept, crossings)
+    for _ in range(RULING_THICK):
+        grown = cv2.bitwise_or(grown, cv2.bitwise_and(cv2.dilate(grown, NEIGHBOURS), crossings))
+    return grown
+
+
+def ruling_track(thin: np.ndarray, axis: int, length: int) -> tuple[np.ndarray | None, int]:
+    """Where a frame's lines along rows (axis 1) or columns (axis 0) run, RULING_THICK wide, from the ink
+    that is thin across that way (`thin`): each straight piece at least `length` long (crossing strokes
+    under RULING_GAP wide bridged; at most RULING_STRAIGHT pixels off its own line, in the root mean square)
+    drawn on as a straight line across the whole frame; and how many pieces. (None, 0) without any."""
+    gap = np.ones((1, RULING_GAP) if axis == 1 else (RULING_GAP, 1), np.uint8)
+    bridged = cv2.morphologyEx(thin, cv2.MORPH_CLOSE, gap)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(bridged, 8, cv2.CV_32S)
+    pieces = np.flatnonzero(stats[:, cv2.CC_STAT_WIDTH if axis == 1 else cv2.CC_STAT_HEIGHT] >= length)
+    pieces = pieces[pieces > 0]
+    if not len(pieces):
+        return None, 0
+    # Each piece's middle, direction and spread across it, from its pixels' moments: all pieces in one pass.
+    rows, columns = np.nonzero(bridged)
+    owners = labels[rows, columns]
+    x, y = columns.astype(np.float64), rows.astype(np.float64)
+    n, sx, sy, sxx, syy, sxy = (
+        np.bincount(owners, weights=w, minlength=count)[pieces] for w in (None, x, y, x * x, y * y, x * y)
+    )
+    cx, cy = sx / n, sy / n
+    vxx, vyy, vxy = sxx / n - cx * cx, syy / n - cy * cy, sxy / n - cx * cy
+    across = (vxx + vyy) / 2 - np.sqrt(((vxx - vyy) / 2) ** 2 + vxy * vxy)  # the smaller eigenvalue
+    angle = 0.5 * np.arctan2(2 * vxy, vxx - vyy)
+    straight = across <= RULING_STRAIGHT**2
+    if not straight.any():
+        return None, 0
+    track = np.zeros_like(thin)
+    reach = float(sum(thin.shape))  # past the frame's corners either way
+    for x, y, a in zip(cx[straight], cy[straight], angle[straight]):
+        dx, dy = np.cos(a) * reach, np.sin(a) * reach
+        cv2.line(track, (round(x - dx), round(y - dy)), (round(x + dx), round(y + dy)), 255, RULING_THICK)
+    return track, int(np.count_nonzero(straight))
 
 
 def group_boxes(stats: np.ndarray, groups: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,9 @@ FRAME_W, FRAME_H = 640, 480
 PAPER_W, PAPER_H = 760, 560
 PAPER_TO_FRAME = 0.85 * FRAME_W / PAPER_W  # how much smaller the sheet looks in the frame, on average
 HARD_CONDITIONS = ("small", "pencil", "hard_shadow", "motion_blur", "ruled", "squared", "tight")
+# Not among the hard conditions drawn at random (their scenes keep their seeds): ruling drawn bold, 2 px
+# wide and dark grey, as a notebook held close to a webcam shows it (`benchmarks/accuracy.py`, `ruling:`).
+BOLD_RULING = ("bold_ruled", "bold_squared")
 DISTRACTORS = ("scribble", "cross", "dots", "letters", "finger")
 # Never drawn into anything that trains or tunes rejection (see also nondigits.HELD_OUT_KINDS).
 HELD_OUT_DISTRACTORS = ("spiral", "held_out_letters")
@@ -85,8 +88,9 @@ def make_sheet(
     """Paper with digits (none for kind 'empty') and distractors; `condition` picks one hard condition."""
     conditions = (condition,) if condition else ()
     paper = blank_paper(rng)
-    if condition in ("ruled", "squared") or (kind != "hard" and rng.random() < 0.25):
-        draw_ruling(paper, rng, squared=condition == "squared" or (condition is None and rng.random() < 0.4))
+    if condition in ("ruled", "squared", *BOLD_RULING) or (kind != "hard" and rng.random() < 0.25):
+        squared = condition in ("squared", "bold_squared") or (condition is None and rng.random() < 0.4)
+        draw_ruling(paper, rng, squared, bold=condition in BOLD_RULING)
     ids = np.zeros(paper.shape, np.int32)
     labels: list[int] = []
     if kind != "empty":
@@ -102,14 +106,17 @@ def blank_paper(rng: np.random.Generator) -> np.ndarray:
     return paper + cv2.GaussianBlur(rng.normal(0, 4, paper.shape).astype(np.float32), (0, 0), 1.5)
 
 
-def draw_ruling(paper: np.ndarray, rng: np.random.Generator, squared: bool) -> None:
+def draw_ruling(paper: np.ndarray, rng: np.random.Generator, squared: bool, bold: bool = False) -> None:
+    """Ruled lines across the sheet (and down it too when `squared`): 1 px wide in grey 150-200, or with
+    `bold` 2 px wide in grey 120-160."""
     pitch = int(rng.integers(24, 40))
-    shade = float(rng.uniform(150, 200))
+    shade = float(rng.uniform(120, 160) if bold else rng.uniform(150, 200))
+    width = 2 if bold else 1
     for y in range(int(rng.integers(5, pitch)), PAPER_H, pitch):
-        cv2.line(paper, (0, y), (PAPER_W, y), shade, 1, cv2.LINE_AA)
+        cv2.line(paper, (0, y), (PAPER_W, y), shade, width, cv2.LINE_AA)
     if squared:
         for x in range(int(rng.integers(5, pitch)), PAPER_W, pitch):
-            cv2.line(paper, (x, 0), (x, PAPER_H), shade, 1, cv2.LINE_AA)
+            cv2.line(paper, (x, 0), (x, PAPER_H), shade, width, cv2.LINE_AA)
 
 
 def ink_alpha(digit: np.ndarray, height: int, rng: np.random.Generator) -> np.ndarray:
