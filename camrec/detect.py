@@ -126,7 +126,7 @@ RULING_THICK = 7
 RULING_GAP = 15
 RULING_STRAIGHT = 2.0
 RULING_PIECE = 0.5
-# Squared paper's lines cross, and make one component (`lattice`): a sheet's worth of it, LATTICE_INK of its
+# Squared paper's lines cross, and make one component (a lattice): a sheet's worth of it, LATTICE_INK of its
 # box, with more than SQUARED_LINES straight pieces of line one way or the other (a sudoku has 10, a table a
 # few more).
 LATTICE_INK = (0.1, 0.4)
@@ -331,10 +331,10 @@ def find_in(
     picked = beside(ink_pixels, binary, darkness, source)
     labels, stats, centroids, tall, contrast, ink_levels = components(binary, picked, min_h, max_h, cfg)
     # Ruled or squared paper: its lines also run through the digits written on them.
-    lined = ruled(stats, small.shape)
-    if lined or lattice(stats, small.shape):
+    least_lines = lines_to_find(stats, small.shape)
+    if least_lines is not None:
         paper_dark = cv2.threshold(below_paper, 2 * cfg.offset, 255, cv2.THRESH_BINARY)[1]
-        unruled = without_ruling(binary, paper_dark, 0 if lined else SQUARED_LINES)
+        unruled = without_ruling(binary, paper_dark, least_lines)
         if unruled is not None:
             binary, picked = unruled, beside(ink_pixels, unruled, darkness, source)
             labels, stats, centroids, tall, contrast, ink_levels = components(binary, picked, min_h, max_h, cfg)
@@ -967,10 +967,10 @@ def remove_long_lines(
     Returns the ink without them, the mask taken out (None when there were none), and the part of that
     mask kept in as a level grid's lines (None when none was).
     """
-    height, width = binary.shape
     # Both here, one after the other: on the helper thread (`beside`) the rows' search, a tenth of a
     # millisecond, waited as long for the thread to wake (paired on the throughput clip: 0.08 ms more a frame).
-    down, along = long_runs(binary, int(0.6 * height), axis=0), long_runs(binary, int(LINE_SHARE * width), axis=1)
+    across_length, down_length = line_lengths(binary.shape)
+    down, along = long_runs(binary, down_length, axis=0), long_runs(binary, across_length, axis=1)
     runs = [run for run in (down, along) if run is not None]
     if not runs:
         return binary, None, None  # no ruling and no sheet edge in view: no full-size work at all
@@ -1156,29 +1156,28 @@ def line_lengths(shape: tuple[int, ...]) -> tuple[int, int]:
     return int(LINE_SHARE * shape[1]), int(0.6 * shape[0])
 
 
-def ruled(stats: np.ndarray, shape: tuple[int, ...]) -> bool:
-    """Whether a frame's components (`label_components` stats) include RULED_LINES lines or more one way,
-    across or down: long and thin (RULING_THICK pixels on average). A sheet's edges are two lines each way
-    at most."""
+def lines_to_find(stats: np.ndarray, shape: tuple[int, ...]) -> int | None:
+    """From a frame's components (`label_components` stats), whether it shows ruling, and how many
+    straight pieces of line `without_ruling` must then find: 0 on ruled paper, RULED_LINES lines or more
+    one way that are long (`line_lengths`) and thin (RULING_THICK pixels on average; a sheet's edges are two
+    lines each way at most); SQUARED_LINES for a lattice of such lines both ways, LATTICE_INK of its box
+    (squared paper's lines, one piece where they cross; or a sudoku's, which has fewer). None for neither."""
     across, down = line_lengths(shape)
     width, height, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
-    lines_across = np.count_nonzero((width >= across) & (area <= RULING_THICK * width))
-    lines_down = np.count_nonzero((height >= down) & (area <= RULING_THICK * height))
-    return max(int(lines_across), int(lines_down)) >= RULED_LINES
-
-
-def lattice(stats: np.ndarray, shape: tuple[int, ...]) -> bool:
-    """Whether a frame's components (`label_components` stats) include a lattice of lines as long as
-    ruling's both ways (`line_lengths`), ink LATTICE_INK of its box: squared paper's lines, all one piece
-    where they cross, or a sudoku's (`without_ruling` tells them apart by their number)."""
-    across, down = line_lengths(shape)
-    width, height, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT], stats[1:, cv2.CC_STAT_AREA]
+    long_across, long_down = width >= across, height >= down
+    lines_across = np.count_nonzero(long_across & (area <= RULING_THICK * width))
+    lines_down = np.count_nonzero(long_down & (area <= RULING_THICK * height))
+    if max(int(lines_across), int(lines_down)) >= RULED_LINES:
+        return 0
     share = area / np.maximum(width * height, 1)
-    return bool(np.any((width >= across) & (height >= down) & (share >= LATTICE_INK[0]) & (share <= LATTICE_INK[1])))
+    if np.any(long_across & long_down & (share >= LATTICE_INK[0]) & (share <= LATTICE_INK[1])):
+        return SQUARED_LINES
+    return None
 
 
 def without_ruling(binary: np.ndarray, paper_dark: np.ndarray, least_lines: int = 0) -> np.ndarray | None:
-    """The ink of a ruled frame (`ruled`) without its lines, where they run through digits too.
+    """The ink of a ruled frame (`lines_to_find`) without its lines, where they run through digits too;
+    None when fewer than `least_lines` straight pieces of line are found either way.
 
     A line is found where a long piece of it runs clear of digits (`ruling_track`), and followed straight
     on from there: what is thin across its way within RULING_THICK of its middle is the line's. A stroke

@@ -397,7 +397,7 @@ def test_bold_ruling_that_leans_goes_where_it_runs_through_a_digit_and_its_strok
     (`detect.without_ruling`). Lines that lean are no long runs along rows or columns, which is all that
     `remove_long_lines` looks for. A lattice of ten lines each way, a sudoku's, is left to the grids
     (`find_printed_boxes`); squared paper has many more."""
-    from camrec.detect import SQUARED_LINES, lattice, ruled, without_ruling
+    from camrec.detect import SQUARED_LINES, lines_to_find, without_ruling
 
     shape = (480, 640)
     lines = leaning_lines(shape, 28, 3.0, across=True, down=squared)
@@ -405,8 +405,9 @@ def test_bold_ruling_that_leans_goes_where_it_runs_through_a_digit_and_its_strok
     stroke[150:240, 300:308] = 255
     binary = cv2.bitwise_or(lines, stroke)
     stats = label_components(binary)[1]
-    assert (lattice if squared else ruled)(stats, shape)
-    kept = without_ruling(binary, binary, SQUARED_LINES if squared else 0)
+    least_lines = lines_to_find(stats, shape)
+    assert least_lines == (SQUARED_LINES if squared else 0)
+    kept = without_ruling(binary, binary, least_lines)
     assert kept is not None
     assert (kept[150:240, 300:308] == 255).all(), "the stroke lost its crossings"
     beside = cv2.dilate(stroke, np.ones((1, 3), np.uint8))
@@ -416,7 +417,7 @@ def test_bold_ruling_that_leans_goes_where_it_runs_through_a_digit_and_its_strok
     for k in range(10):
         cv2.line(sudoku, (100 + 40 * k, 60), (100 + 40 * k, 420), 255, 2)
         cv2.line(sudoku, (100, 60 + 40 * k), (460, 60 + 40 * k), 255, 2)
-    assert lattice(label_components(sudoku)[1], shape)
+    assert lines_to_find(label_components(sudoku)[1], shape) == SQUARED_LINES
     assert without_ruling(sudoku, sudoku, SQUARED_LINES) is None
 
 
@@ -431,8 +432,7 @@ def test_digits_on_bold_ruled_or_squared_paper_are_read(pool, recognizer, monkey
         scenes = [make_scene(first + i, pool, "hard", condition) for i in range(12)]
         assert tally_of(recognizer, scenes).f1 >= floor, condition
         with monkeypatch.context() as patch:  # the same frames with their lines left in
-            patch.setattr(detect, "ruled", lambda stats, shape: False)
-            patch.setattr(detect, "lattice", lambda stats, shape: False)
+            patch.setattr(detect, "lines_to_find", lambda stats, shape: None)
             assert tally_of(recognizer, scenes).f1 < 0.6, condition
 
 
