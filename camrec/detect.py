@@ -137,12 +137,13 @@ RULING_CONTRAST = 2.0
 # line (each one's middle within RULING_OFFSET pixels of the line through the other's) make one line when
 # they are as long as a long piece between them (`collinear_rows`). Train seeds 1 and 3 (`ruling:` groups):
 # bold ruled 0.911 -> 0.948 and 0.929 -> 0.977, bold squared 0.876 -> 0.946 and 0.831 -> 0.945, every other
-# group the same but pencil (seed 3, 0.874 -> 0.870: a 4's bar on a line went with it). Pieces from 45 px
-# read the same, from 20 px 7 digits fewer on squared; offsets of 2 to 4.5 px the same; leans of 0.015 to
-# 0.06 within a digit. A piece that is not straight is fitted again to its pixels within half a track of its
-# first fit, if they are RULING_INLIERS of it (`piece_moments`): lines that run off the sheet into the
-# desk's grain. Squared 0.946 -> 0.957 and 0.945 -> 0.964, ruled 0.948 -> 0.950 and the same, pencil (seed 3)
-# 0.870 -> 0.867 (a 6's loop); shares from 0.7 to 0.9 and half-widths from 2.5 to 5 px within 0.015.
+# group the same but pencil (seed 3, 0.874 -> 0.870: a 4's bar and a 9's loop on lines went with them).
+# Pieces from 45 px read the same, from 20 px 7 digits fewer on squared; offsets of 2 to 4.5 px the same;
+# leans of 0.015 to 0.06 within a digit. A piece that is not straight is fitted again to its pixels within
+# half a track of its first fit, if they are RULING_INLIERS of it (`piece_moments`): lines that run off the
+# sheet into the desk's grain. Squared 0.946 -> 0.957 and 0.945 -> 0.964, ruled 0.948 -> 0.950 and the
+# same, pencil (seed 3) 0.870 -> 0.867 (a 6's loop); shares from 0.7 to 0.9 and half-widths from 2.5 to
+# 5 px within 0.015.
 RULING_SHORT = 30
 RULING_LEAN = 0.05
 RULING_OFFSET = 3.0
