@@ -144,6 +144,12 @@ class ProcessConfig:
         "how workers run: processes, threads, or auto (processes for 100 frames or more; one takes 0.3 s to start)",
         choices=("auto", "processes", "threads"),
     )
+    stall_s: float = setting(
+        300.0,
+        "a worker process that answers no frame for this many seconds is stopped, and the run ends (exit 1)",
+        low=1,
+        high=86400,
+    )
 
 
 @dataclass

@@ -16,7 +16,8 @@ answers in the order it was asked, so the results come back in frame order.
 
 A worker runs in a session of its own, so that Ctrl-C at the terminal reaches the main process only, which
 decides how the run ends; a worker ends when its stdin closes, so it also ends when the main process is
-killed.
+killed. A worker that answers nothing for `process.stall_s` seconds (stopped, or stuck in a library) is
+killed and the run ends with its one line: a script never waits on it for ever.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import logging
 import math
 import mmap
 import os
+import select
 import signal
 import struct
 import subprocess
@@ -109,7 +111,8 @@ def _anonymous_file() -> int:
 class Worker:
     """The main process's end of one worker process: send a frame, read back its detections, in order."""
 
-    def __init__(self, setup: dict, slots: list[Slot], debug: bool = False) -> None:
+    def __init__(self, setup: dict, slots: list[Slot], debug: bool = False, stall_s: float = 300.0) -> None:
+        """`stall_s`: how long to wait for any byte of an answer before the worker counts as stuck."""
         env = dict(os.environ)
         env.setdefault("OPENBLAS_NUM_THREADS", "1")  # read when numpy loads, before the worker's own settings
         # The worker imports camrec from where this process did, installed or not.
@@ -118,11 +121,12 @@ class Worker:
             [sys.executable, "-m", "camrec.workers", *(["--debug"] if debug else [])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            bufsize=0,  # answers are read with a deadline (`_read`): no bytes may wait unseen in a buffer
             pass_fds=[slot.fd for slot in slots],
             env=env,
             start_new_session=True,  # out of the terminal's process group: Ctrl-C reaches the main process only
         )
-        self.asked = 0
+        self.asked, self.stall_s = 0, stall_s
         self._send(json.dumps(setup).encode() + b"\n")
 
     def ask(self, slot: int, image: np.ndarray) -> None:
@@ -156,17 +160,29 @@ class Worker:
         self.process.stdout.close()
 
     def _send(self, data: bytes) -> None:
+        view = memoryview(data)
         try:
-            self.process.stdin.write(data)
-            self.process.stdin.flush()
+            while view:  # unbuffered: a write may take only part of it
+                view = view[self.process.stdin.write(view) :]
         except (BrokenPipeError, OSError):
             raise self._ended() from None
 
     def _read(self, size: int) -> bytes:
-        data = self.process.stdout.read(size)
-        if len(data) != size:
-            raise self._ended()
-        return data
+        data = bytearray()
+        while len(data) < size:
+            ready, _, _ = select.select([self.process.stdout], [], [], self.stall_s)
+            if not ready:
+                self.process.kill()
+                raise WorkerError(
+                    "worker process",
+                    f"answered nothing for {self.stall_s:g} s and was stopped",
+                    "a frame that takes longer needs a higher --set process.stall_s",
+                )
+            chunk = self.process.stdout.read(size - len(data))
+            if not chunk:
+                raise self._ended()
+            data += chunk
+        return bytes(data)
 
     def _ended(self) -> WorkerError:
         code = self.process.wait()
@@ -195,7 +211,8 @@ class WorkerPool:
         try:
             self.slots = [Slot(FIRST_SLOT_BYTES) for _ in range(FRAMES_PER_WORKER * self.count)]
             setup = {"config": as_dict(self.config), "model": self.model_path, "slots": [s.fd for s in self.slots]}
-            self.workers = [Worker(setup, self.slots, self.debug) for _ in range(self.count)]
+            stall_s = self.config.process.stall_s
+            self.workers = [Worker(setup, self.slots, self.debug, stall_s) for _ in range(self.count)]
             for worker in self.workers:
                 worker.ready()
         except BaseException:

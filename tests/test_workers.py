@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -197,10 +198,10 @@ def long_clip(tmp_path_factory, pool) -> Path:
     return path
 
 
-def start_long_run(long_clip: Path, out: Path) -> tuple[subprocess.Popen, list[int]]:
+def start_long_run(long_clip: Path, out: Path, *options: str) -> tuple[subprocess.Popen, list[int]]:
     """`camrec video` on a 300-frame clip in worker processes, once 10 lines are written; and its workers."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "camrec", "video", str(long_clip), "--json", str(out), *PROCESSES],
+        [sys.executable, "-m", "camrec", "video", str(long_clip), "--json", str(out), *PROCESSES, *options],
         cwd=REPO,
         stderr=subprocess.PIPE,
         text=True,
@@ -246,6 +247,32 @@ def test_a_worker_killed_mid_run_is_one_line_exit_1_and_the_frames_before_stay(l
     while time.monotonic() < deadline and alive(workers[1]):
         time.sleep(0.05)
     assert not alive(workers[1])
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads the process tree from /proc")
+def test_a_worker_that_answers_nothing_is_stopped_and_the_run_ends_in_one_line(long_clip, tmp_path):
+    """A worker stopped mid-run (SIGSTOP: as one stuck in a library) would hold the run for ever; after
+    `process.stall_s` without an answer it is killed, and the run ends as when a worker dies."""
+    out = tmp_path / "out.jsonl"
+    process, workers = start_long_run(long_clip, out, "--set", "process.stall_s=3")
+    os.kill(workers[0], signal.SIGSTOP)
+    stopped = time.monotonic()
+    try:
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(workers[0], signal.SIGKILL)
+    waited = time.monotonic() - stopped
+    lines = stderr.strip().splitlines()
+    assert process.returncode == 1 and len(lines) == 1, stderr
+    assert lines[0].startswith("camrec: error: worker process: answered nothing for 3 s and was stopped"), lines[0]
+    assert waited >= 2.5, "the run ended before the worker had stalled for process.stall_s"
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["frame"] for r in records] == list(range(len(records))) and len(records) >= 10
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(alive(pid) for pid in workers):
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in workers)
 
 
 @pytest.mark.parametrize(
