@@ -1300,7 +1300,7 @@ def pixel_moments(owners: np.ndarray, x: np.ndarray, y: np.ndarray, count: int) 
     """`piece_moments` of pixels at `x`, `y` by their label `owners`, (count, 6)."""
     sums = [np.bincount(owners, minlength=count)]
     sums += [np.bincount(owners, weights=w, minlength=count) for w in (x, y, x * x, y * y, x * y)]
-    return np.stack(sums, axis=1).astype(np.float64)
+    return np.stack(sums, axis=1)  # float64: the weighted sums promote the counts
 
 
 def fitted_lines(moments: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
