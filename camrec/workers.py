@@ -111,8 +111,9 @@ def _anonymous_file() -> int:
 class Worker:
     """The main process's end of one worker process: send a frame, read back its detections, in order."""
 
-    def __init__(self, setup: dict, slots: list[Slot], debug: bool = False, stall_s: float = 300.0) -> None:
-        """`stall_s`: how long to wait for any byte of an answer before the worker counts as stuck."""
+    def __init__(self, setup: dict, slots: list[Slot], debug: bool, stall_s: float) -> None:
+        """`stall_s` (`process.stall_s`): how long to wait for any byte of an answer before the worker counts
+        as stuck."""
         env = dict(os.environ)
         env.setdefault("OPENBLAS_NUM_THREADS", "1")  # read when numpy loads, before the worker's own settings
         # The worker imports camrec from where this process did, installed or not.
