@@ -1217,11 +1217,11 @@ def without_ruling(binary: np.ndarray, paper_dark: np.ndarray, least_lines: int 
     """The ink of a ruled frame (`lines_to_find`) without its lines, where they run through digits too;
     None when fewer than `least_lines` straight pieces of line are found either way.
 
-    A line is found where a long piece of it runs clear of digits (`ruling_track`), and followed straight
-    on from there: what is thin across its way within RULING_THICK of its middle is the line's. A stroke
-    that crosses it is thick across it, and stays. `paper_dark`, ink darker than the lightest paper around
-    it, holds a line beside dark digits too, where the ink's own mask loses it (the neighbourhood's mean
-    there is as dark as the line).
+    A line is found where a long piece of it runs clear of digits, or a row of shorter pieces on one straight
+    line adds up to one (`ruling_track`), and followed straight on from there: what is thin across its way
+    within RULING_THICK of its middle is the line's. A stroke that crosses it is thick across it, and stays.
+    `paper_dark`, ink darker than the lightest paper around it, holds a line beside dark digits too, where
+    the ink's own mask loses it (the neighbourhood's mean there is as dark as the line).
     """
     seen = cv2.bitwise_or(binary, paper_dark)
     lines, tracks, most = np.zeros_like(binary), [], 0
